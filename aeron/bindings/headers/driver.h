@@ -1,0 +1,3 @@
+/* Wrapper header for the media driver bindings (aeronmd.h). */
+#include <stddef.h>
+#include "aeronmd.h"
