@@ -33,6 +33,7 @@ pub fn compile(config: &Config, source: &AeronSource, out_dir: &Path) -> Objects
         }
     }
     println!("cargo:sbe_include={}", sbe_dir.display());
+    println!("cargo:rustc-env=AERON_SBE_INCLUDE={}", sbe_dir.display());
 
     let client_dir = source.archive_dir().join("client");
     let files = c_files(&client_dir, &[]);

@@ -34,28 +34,35 @@ fn main() {
         return;
     }
 
-    let source = match source::locate(&out_dir) {
+    // Prebuilt libraries need no sources unless the bindings are regenerated.
+    let needs_source = !matches!(config.link, LinkMode::Prebuilt { .. }) || config.bindgen;
+    let source = needs_source.then(|| match source::locate(&out_dir) {
         Ok(source) => source,
         Err(message) => fail(&message),
-    };
-    println!("cargo:source={}", source.root.display());
-    println!("cargo:include={}", source.client_include().display());
-    println!("cargo:version={}", source.version);
+    });
+    if let Some(source) = &source {
+        println!("cargo:source={}", source.root.display());
+        println!("cargo:include={}", source.client_include().display());
+        println!("cargo:version={}", source.version);
+        // For this crate's own tests (they compile small C programs against the headers).
+        println!("cargo:rustc-env=AERON_CLIENT_INCLUDE={}", source.client_include().display());
+    }
 
-    let libs = match &config.link {
-        LinkMode::Static | LinkMode::Dynamic => {
-            let objects = compile::compile_all(&config, &source, &out_dir);
-            link::from_objects(&config, objects, &out_dir)
-        }
-        LinkMode::Prebuilt { lib_dir, is_static } => {
+    let libs = match (&config.link, &source) {
+        (LinkMode::Prebuilt { lib_dir, is_static }, _) => {
             match link::prebuilt(&config, lib_dir, *is_static) {
                 Ok(libs) => libs,
                 Err(message) => fail(&message),
             }
         }
+        (_, Some(source)) => {
+            let objects = compile::compile_all(&config, source, &out_dir);
+            link::from_objects(&config, objects, &out_dir)
+        }
+        (_, None) => unreachable!("sources are located for every compiling link mode"),
     };
     link::emit(&libs, &compile::system_libs(&config, &out_dir));
-    bindings::export(&config, Some(&source), &out_dir);
+    bindings::export(&config, source.as_ref(), &out_dir);
 }
 
 /// Reads an environment variable and tells cargo to rerun the build when it changes.

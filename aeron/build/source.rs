@@ -26,6 +26,7 @@ impl AeronSource {
     pub fn driver_include(&self) -> PathBuf {
         self.root.join("aeron-driver/src/main/c")
     }
+    #[cfg_attr(not(any(feature = "archive", feature = "bindgen")), allow(dead_code))]
     pub fn archive_dir(&self) -> PathBuf {
         self.root.join("aeron-archive/src/main/c")
     }
