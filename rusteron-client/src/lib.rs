@@ -1,1 +1,21 @@
-//! placeholder
+//! Safe Rust API over the Aeron 1.54 C client.
+
+pub mod error;
+pub mod handler;
+pub mod panic;
+pub mod resource;
+pub mod strings;
+
+pub use error::{AeronCError, AeronErrorType};
+pub use handler::{Handler, Handlers};
+pub use resource::ManagedCResource;
+pub use strings::IntoCString;
+
+/// The raw C bindings (`rusteron_sys`).
+pub use rusteron_sys as bindings;
+
+mod generated {
+    #![allow(clippy::all, missing_docs, rustdoc::all)]
+    include!(concat!(env!("OUT_DIR"), "/aeron.rs"));
+}
+pub use generated::*;
