@@ -6,6 +6,7 @@
 //! (`ManagedCResource`, `Handler`, `AeronCError`, panic capture) is hand-written in
 //! rusteron-client; the generator only names it through [`Options::runtime`].
 
+pub mod build_script;
 pub mod classify;
 mod emit;
 mod emit_callbacks;

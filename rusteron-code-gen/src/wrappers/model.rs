@@ -225,6 +225,18 @@ impl Model {
                         model.aliases.push(Alias { name, target: Ty::parse(&t.ty), docs: docs(&t.attrs) });
                     }
                 }
+                Item::Use(u) => {
+                    // bindgen writes enum aliases as `pub use self::x_enum as x_t;`.
+                    if let syn::UseTree::Path(p) = &u.tree {
+                        if let syn::UseTree::Rename(r) = &*p.tree {
+                            model.aliases.push(Alias {
+                                name: r.rename.to_string(),
+                                target: Ty::Named(r.ident.to_string()),
+                                docs: docs(&u.attrs),
+                            });
+                        }
+                    }
+                }
                 Item::ForeignMod(m) => {
                     for item in m.items {
                         let ForeignItem::Fn(f) = item else { continue };

@@ -5,10 +5,15 @@ pub fn wrapper_name(c_type: &str) -> String {
     camel(c_type.strip_suffix("_t").unwrap_or(c_type))
 }
 
-/// `aeron_error_handler_t` → `error_handler` (the callback's short name).
+/// `aeron_error_handler_t` → `error_handler` (the callback's short name). The `on_` of
+/// notification callbacks is dropped, as users of rusteron know them:
+/// `aeron_on_available_image_t` → `available_image`, `aeron_agent_on_start_func_t` →
+/// `agent_start_func`.
 pub fn callback_short(c_type: &str) -> String {
     let base = c_type.strip_suffix("_t").unwrap_or(c_type);
-    base.strip_prefix("aeron_").unwrap_or(base).to_owned()
+    let base = base.strip_prefix("aeron_").unwrap_or(base);
+    let base = base.strip_prefix("on_").unwrap_or(base);
+    base.replace("_on_", "_")
 }
 
 /// snake_case → CamelCase.
