@@ -3,17 +3,19 @@
 use rusteron_code_gen::wrappers::build_script::{run, BuildSpec};
 use rusteron_code_gen::wrappers::HandlersImpl;
 
-/// C functions wrapped by hand in src/, with the reason the generated form would be wrong.
-const HAND_WRITTEN: &[(&str, &str)] = &[];
+#[path = "build/hand_written.rs"]
+mod hand_written;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build");
+    let hand_written = hand_written::all();
     run(&BuildSpec {
         bindings_env: "DEP_AERON_BINDINGS_CLIENT",
         external: None,
         runtime: "crate",
         sys_modules: &["rusteron_sys"],
-        hand_written: HAND_WRITTEN,
+        hand_written: &hand_written,
         handlers: HandlersImpl::Inherent,
         output: "aeron.rs",
         stats_env: "RUSTERON_CLIENT_GEN_STATS",

@@ -1,11 +1,19 @@
 //! Safe Rust API over the Aeron 1.54 C client.
 
+pub mod cnc;
+pub mod constants;
+pub mod counters;
 pub mod error;
 pub mod handler;
 pub mod panic;
+pub mod publication;
 pub mod resource;
+mod send_sync;
 pub mod strings;
+pub mod subscription;
+pub mod uri;
 
+pub use constants::*;
 pub use error::{AeronCError, AeronErrorType};
 pub use handler::{Handler, Handlers};
 pub use resource::ManagedCResource;
