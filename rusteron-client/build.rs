@@ -9,6 +9,12 @@ mod hand_written;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build");
+    // Where the Aeron tree and libraries are, for tests that build Aeron's C samples as
+    // interop peers (absent in `precompile` mode, where no sources are needed).
+    for (dep, name) in [("DEP_AERON_SOURCE", "RUSTERON_AERON_SOURCE"), ("DEP_AERON_LIB_DIR", "RUSTERON_AERON_LIB_DIR")] {
+        println!("cargo:rerun-if-env-changed={dep}");
+        println!("cargo:rustc-env={name}={}", std::env::var(dep).unwrap_or_default());
+    }
     let hand_written = hand_written::all();
     run(&BuildSpec {
         bindings_env: "DEP_AERON_BINDINGS_CLIENT",
