@@ -690,7 +690,6 @@ impl Default for aeron_archive_persistent_subscription_listener_stct {
         }
     }
 }
-pub use self::aeron_controlled_fragment_handler_action_en as aeron_controlled_fragment_handler_action_t;
 pub use self::aeron_archive_client_recording_signal_en as aeron_archive_client_recording_signal_t;
 pub use self::aeron_archive_source_location_en as aeron_archive_source_location_t;
 unsafe extern "C" {

@@ -82,6 +82,11 @@ fn item_names(text: &str) -> Vec<String> {
         .lines()
         .filter_map(|line| {
             let line = line.trim_start();
+            // Enum aliases: `pub use self::x_enum as x_t;`
+            if let Some(rest) = line.strip_prefix("pub use self::") {
+                let name = rest.split(" as ").nth(1)?.trim_end_matches(';').trim();
+                return Some(name.to_owned());
+            }
             let rest = ["pub struct ", "pub union ", "pub type ", "pub const ", "pub static ", "pub fn "]
                 .iter()
                 .find_map(|p| line.strip_prefix(p))?;
