@@ -321,6 +321,25 @@ fn plan_function(ctx: &Ctx, f: &Function, api: &Api, used: &mut BTreeMap<String,
                 skip_indices.insert(1);
                 Kind::AsyncPoll { target: target.c_name.clone(), on: on.c_name.clone() }
             }
+            _ if target.external.is_some() => {
+                // The created type belongs to another crate (e.g. the archive creating a
+                // client publication): the constructor lives on the second argument's type.
+                match second.filter(|s| s.external.is_none()) {
+                    Some(on) => {
+                        let m = unique(used, &on.c_name, strip_prefix_name(&f.name, &on.prefix), &short);
+                        let hidden = unique(used, &on.c_name, format!("__create_{m}"), &short);
+                        Kind::Constructor {
+                            target: target.c_name.clone(),
+                            method: hidden,
+                            also_on: Some((on.c_name.clone(), m)),
+                        }
+                    }
+                    None => {
+                        skip_indices.clear();
+                        static_kind(api, used, f, &short)
+                    }
+                }
+            }
             _ => {
                 let base = strip_prefix_name(&f.name, &target.prefix);
                 let wanted = match base.as_str() {
@@ -331,11 +350,6 @@ fn plan_function(ctx: &Ctx, f: &Function, api: &Api, used: &mut BTreeMap<String,
                 let also_on = second.filter(|s| s.c_name != target.c_name && s.external.is_none()).map(|s| {
                     let m = unique(used, &s.c_name, strip_prefix_name(&f.name, &s.prefix), &short);
                     (s.c_name.clone(), m)
-                });
-                let also_on = also_on.or_else(|| {
-                    // The archive's constructors hang off a client type from another crate;
-                    // they stay constructors on the target only.
-                    None
                 });
                 Kind::Constructor { target: target.c_name.clone(), method, also_on }
             }

@@ -434,7 +434,14 @@ fn constructor(plan: &Plan, paths: &Paths, target: &WrapperType, name: &str) -> 
 }
 
 /// A delegating method on the constructor's second argument (`aeron.async_add_publication(...)`).
-fn constructor_delegate(plan: &Plan, paths: &Paths, target: &WrapperType, ctor: &str, name: &str) -> TokenStream {
+fn constructor_delegate(
+    plan: &Plan,
+    paths: &Paths,
+    target: &WrapperType,
+    owner: &TokenStream,
+    ctor: &str,
+    name: &str,
+) -> TokenStream {
     let rt = &paths.runtime;
     let p = pieces(plan, paths, &quote!(Err(e)), &quote!(::std::mem::forget), false);
     let ty = paths.wrapper_path(target);
@@ -453,7 +460,7 @@ fn constructor_delegate(plan: &Plan, paths: &Paths, target: &WrapperType, ctor: 
         #[inline]
         #[allow(clippy::too_many_arguments, unused_unsafe)]
         pub #unsafety fn #fname #gens(&self, #(#params),*) -> Result<#ty, #rt::AeronCError> {
-            unsafe { #ty::#ctor(self, #(#names),*) }
+            unsafe { #owner::#ctor(self, #(#names),*) }
         }
     }
 }
@@ -561,11 +568,21 @@ pub fn file(api: &Api, externals: &Externals, runtime: &str, handlers: &Handlers
         match &plan.kind {
             Kind::Constructor { target, method, also_on } => {
                 let w = &paths.wrappers[target];
-                impls.entry(target.clone()).or_default().push(constructor(plan, &paths, w, method));
-                taken.entry(target.clone()).or_default().push(method.clone());
-                report.push((cname.clone(), format!("{}::{}", w.rust_name, method)));
+                // A foreign target's constructor is a hidden associated fn of the type
+                // it hangs off; the delegate below is the public method.
+                let home = if w.external.is_some() { also_on.as_ref().map(|(on, _)| on.clone()) } else { None };
+                let home = home.unwrap_or_else(|| target.clone());
+                let mut body = constructor(plan, &paths, w, method);
+                if home != *target {
+                    body = quote!(#[doc(hidden)] #body);
+                }
+                impls.entry(home.clone()).or_default().push(body);
+                taken.entry(home.clone()).or_default().push(method.clone());
+                let home_name = &paths.wrappers[&home].rust_name;
+                report.push((cname.clone(), format!("{home_name}::{method}")));
                 if let Some((on, m)) = also_on {
-                    impls.entry(on.clone()).or_default().push(constructor_delegate(plan, &paths, w, method, m));
+                    let owner = if home == *target { paths.wrapper_path(w) } else { quote!(Self) };
+                    impls.entry(on.clone()).or_default().push(constructor_delegate(plan, &paths, w, &owner, method, m));
                     taken.entry(on.clone()).or_default().push(m.clone());
                 }
             }
