@@ -97,9 +97,7 @@ fn pieces(plan: &Plan, paths: &Paths, closed_ret: &TokenStream, register_on: &To
                 let ptr = format_ident!("{}_ptr", id.to_string().trim_end_matches('_'));
                 p.param_names.push(id.clone());
                 p.params.push(quote!(#id: &#ty));
-                p.before.push(quote! {
-                    let #ptr = match #id.checked_ptr() { Ok(ptr) => ptr, Err(e) => { let _ = &e; return #closed_ret; } };
-                });
+                p.before.push(bail_let(&quote!(#ptr), &quote!(#id.checked_ptr()), closed_ret));
                 p.c_args.push(quote!(#ptr));
                 if set_method {
                     // `set_x(&other)`: C keeps the pointer, so self keeps `other` alive.
@@ -146,7 +144,7 @@ fn pieces(plan: &Plan, paths: &Paths, closed_ret: &TokenStream, register_on: &To
                     p.before.push(quote! {
                         let (#f, #d, #dep): (#c_ty, *mut ::std::ffi::c_void, Option<#rt::resource::Dependency>) = match #id {
                             Some(handler) => {
-                                let (clientd, dep) = match handler.registration() { Ok(r) => r, Err(e) => { let _ = &e; return #closed_ret; } };
+                                let (clientd, dep) = handler.registration()?;
                                 (Some(#tramp::<#g>), clientd, Some(dep))
                             }
                             None => (None, ::std::ptr::null_mut(), None),
@@ -164,9 +162,10 @@ fn pieces(plan: &Plan, paths: &Paths, closed_ret: &TokenStream, register_on: &To
                         let (#f, #d): (#c_ty, *mut ::std::ffi::c_void) = match #id {
                             Some(handler) if !handler.is_released() => (Some(#tramp::<#g>), handler.as_raw()),
                             Some(_) => {
-                                let e = #rt::AeronCError::with_message(#rt::AeronErrorType::InvalidArgument, "handler was released");
-                                let _ = &e;
-                                return #closed_ret;
+                                return Err(#rt::AeronCError::with_message(
+                                    #rt::AeronErrorType::InvalidArgument,
+                                    "handler was released",
+                                ));
                             }
                             None => (None, ::std::ptr::null_mut()),
                         };
@@ -252,9 +251,20 @@ fn result_shape(plan: &Plan, p: &Pieces, paths: &Paths, receiver: bool) -> (Toke
     }
 }
 
+/// `let x = <result>?;` in methods returning Result, else `let Ok(x) = .. else { return v };`.
+fn bail_let(binding: &TokenStream, expr: &TokenStream, closed: &TokenStream) -> TokenStream {
+    if closed.is_empty() {
+        quote!(let #binding = #expr?;)
+    } else {
+        quote!(let Ok(#binding) = #expr else { return #closed; };)
+    }
+}
+
+/// What a method returns when its resource is closed: nothing for methods returning
+/// Result (they propagate the error with `?`), else a neutral value.
 fn closed_value(plan: &Plan, is_result: bool) -> TokenStream {
     if is_result {
-        return quote!(Err(e));
+        return quote!();
     }
     match &plan.ret {
         Ret::Void => quote!(()),
@@ -287,13 +297,9 @@ fn method(plan: &Plan, paths: &Paths, name: &str, closure: bool) -> TokenStream 
         Kind::Method { .. } => (true, true),
         _ => (false, false),
     };
-    let register_on = if on_self {
-        quote!((|dep: #rt::resource::Dependency| match self.owner() { Some(owner) => owner.add_dependency(dep), None => ::std::mem::forget(dep) }))
-    } else {
-        quote!(::std::mem::forget)
-    };
+    let register_on = if on_self { quote!(self.keep_alive) } else { quote!(::std::mem::forget) };
     // First pass to learn whether the result is a Result.
-    let probe = pieces(plan, paths, &quote!(unreachable!()), &register_on, closure);
+    let probe = pieces(plan, paths, &quote!(), &register_on, closure);
     let (ok_ty, build, is_result) = result_shape(plan, &probe, paths, receiver);
     let closed = closed_value(plan, is_result);
     let p = pieces(plan, paths, &closed, &register_on, closure);
@@ -309,11 +315,7 @@ fn method(plan: &Plan, paths: &Paths, name: &str, closure: bool) -> TokenStream 
         let pos = plan.args.iter().take_while(|(i, _)| i < self_index).map(|(_, a)| c_width(a)).sum::<usize>();
         c_args.insert(pos, quote!(self_ptr));
     }
-    let self_check = if receiver {
-        quote!(let self_ptr = match self.checked_ptr() { Ok(ptr) => ptr, Err(e) => { let _ = &e; return #closed; } };)
-    } else {
-        quote!()
-    };
+    let self_check = if receiver { bail_let(&quote!(self_ptr), &quote!(self.checked_ptr()), &closed) } else { quote!() };
     let call = quote!(#f(#(#c_args),*));
     let call = if uses_handler_sync {
         quote!(#rt::panic::call_and_resume(|| unsafe { #call }))
@@ -369,8 +371,8 @@ fn c_width(arg: &Arg) -> usize {
 
 fn constructor(plan: &Plan, paths: &Paths, target: &WrapperType, name: &str) -> TokenStream {
     let rt = &paths.runtime;
-    let register_on = quote!((|dep: #rt::resource::Dependency| __deps.push(dep)));
-    let closed = quote!(Err(e));
+    let register_on = quote!(__deps.push);
+    let closed = quote!();
     let p = pieces(plan, paths, &closed, &register_on, false);
     let f = format_ident!("{}", plan.function.name);
     let fname = format_ident!("{}", name);
@@ -443,7 +445,7 @@ fn constructor_delegate(
     name: &str,
 ) -> TokenStream {
     let rt = &paths.runtime;
-    let p = pieces(plan, paths, &quote!(Err(e)), &quote!(::std::mem::forget), false);
+    let p = pieces(plan, paths, &quote!(), &quote!(::std::mem::forget), false);
     let ty = paths.wrapper_path(target);
     let ctor = format_ident!("{}", ctor);
     let fname = format_ident!("{}", name);

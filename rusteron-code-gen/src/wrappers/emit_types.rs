@@ -164,6 +164,16 @@ pub fn wrapper_struct(api: &Api, w: &WrapperType, paths: &Paths, taken: &[String
                 }
             }
 
+            /// Keeps `dependency` alive as long as this resource (C holds a pointer to it).
+            #[doc(hidden)]
+            pub fn keep_alive(&self, dependency: #rt::resource::Dependency) {
+                match &self.owner {
+                    Some(owner) => owner.add_dependency(dependency),
+                    // Borrowed from C: nothing here outlives C's use, so leak rather than dangle.
+                    None => ::std::mem::forget(dependency),
+                }
+            }
+
             #close
             #plain
         }

@@ -78,7 +78,7 @@ fn run() -> Result<(), String> {
                 let value: String = parse(&flag, args.next())?;
                 let name = value.into_c_string().map_err(e)?;
                 ctx.set_shared_idle_strategy(&name).map_err(e)?;
-                ctx.set_shared_network_idle_strategy(&name).map_err(e)?;
+                ctx.set_sharednetwork_idle_strategy(&name).map_err(e)?;
                 ctx.set_conductor_idle_strategy(&name).map_err(e)?;
                 ctx.set_sender_idle_strategy(&name).map_err(e)?;
                 ctx.set_receiver_idle_strategy(&name).map_err(e)?;
