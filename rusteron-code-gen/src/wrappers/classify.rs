@@ -489,3 +489,114 @@ fn static_kind(api: &Api, used: &mut BTreeMap<String, BTreeSet<String>>, f: &Fun
         None => Kind::Static { on: None, method: unique(used, "", short.to_owned(), &f.name) },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = r#"
+pub type aeron_t = aeron_stct;
+pub type aeron_thing_t = aeron_thing_stct;
+pub type aeron_async_add_thing_t = aeron_reg_stct;
+pub type aeron_cb_t = ::std::option::Option<unsafe extern "C" fn(clientd: *mut ::std::os::raw::c_void, v: i32)>;
+pub type aeron_no_clientd_t = ::std::option::Option<unsafe extern "C" fn(v: i32)>;
+#[repr(C)] pub struct aeron_stct { _unused: [u8; 0] }
+#[repr(C)] pub struct aeron_thing_stct { pub a: i32 }
+#[repr(C)] pub struct aeron_reg_stct { _unused: [u8; 0] }
+unsafe extern "C" {
+    pub fn aeron_thing_init(thing: *mut aeron_thing_t) -> ::std::os::raw::c_int;
+    pub fn aeron_thing_close(thing: *mut aeron_thing_t, cb: aeron_cb_t, clientd: *mut ::std::os::raw::c_void) -> ::std::os::raw::c_int;
+    pub fn aeron_async_add_thing(out: *mut *mut aeron_async_add_thing_t, client: *mut aeron_t) -> ::std::os::raw::c_int;
+    pub fn aeron_async_add_thing_poll(thing: *mut *mut aeron_thing_t, pending: *mut aeron_async_add_thing_t) -> ::std::os::raw::c_int;
+    pub fn aeron_thing_value(value_p: *mut i64, thing: *mut aeron_thing_t) -> ::std::os::raw::c_int;
+    pub fn aeron_thing_write(thing: *mut aeron_thing_t, buffer: *const u8, length: usize) -> i64;
+    pub fn aeron_thing_each(thing: *mut aeron_thing_t, cb: aeron_cb_t, clientd: *mut ::std::os::raw::c_void) -> ::std::os::raw::c_int;
+    pub fn aeron_thing_set_cb(thing: *mut aeron_thing_t, cb: aeron_cb_t, clientd: *mut ::std::os::raw::c_void) -> ::std::os::raw::c_int;
+    pub fn aeron_thing_raw(thing: *mut aeron_thing_t, p: *mut *mut ::std::os::raw::c_void);
+    pub fn aeron_version() -> i32;
+}
+"#;
+
+    fn api() -> Api {
+        let model = Model::parse(SRC).unwrap();
+        classify(&model, &Externals::default(), &BTreeMap::new())
+    }
+
+    fn plan<'a>(api: &'a Api, name: &str) -> &'a Plan {
+        api.plans.iter().find(|p| p.function.name == name).unwrap_or_else(|| panic!("no plan for {name}"))
+    }
+
+    #[test]
+    fn struct_aliases_become_wrappers_and_callbacks_need_clientd() {
+        let api = api();
+        let names: Vec<_> = api.wrappers.values().map(|w| w.rust_name.as_str()).collect();
+        assert_eq!(names, ["AeronAsyncAddThing", "Aeron", "AeronThing"]); // by C name
+        assert!(api.wrappers["aeron_thing_t"].is_plain_struct());
+        assert!(!api.wrappers["aeron_t"].is_plain_struct());
+        assert_eq!(api.callbacks.keys().collect::<Vec<_>>(), ["aeron_cb_t"]);
+        assert_eq!(api.callbacks["aeron_cb_t"].trait_name(), "AeronCbCallback");
+    }
+
+    #[test]
+    fn destructor_with_callback_arguments_is_recognised() {
+        let api = api();
+        assert_eq!(api.destructors["aeron_thing_t"].function.name, "aeron_thing_close");
+        assert!(api.plans.iter().all(|p| p.function.name != "aeron_thing_close"));
+    }
+
+    #[test]
+    fn constructors_async_polls_and_struct_init() {
+        let api = api();
+        match &plan(&api, "aeron_async_add_thing").kind {
+            Kind::Constructor { target, method, also_on } => {
+                assert_eq!(target, "aeron_async_add_thing_t");
+                assert_eq!(method, "new");
+                assert_eq!(also_on.as_ref().unwrap(), &("aeron_t".to_owned(), "async_add_thing".to_owned()));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&plan(&api, "aeron_async_add_thing_poll").kind,
+            Kind::AsyncPoll { target, on } if target == "aeron_thing_t" && on == "aeron_async_add_thing_t"));
+        assert!(matches!(&plan(&api, "aeron_thing_init").kind, Kind::StructInit { target } if target == "aeron_thing_t"));
+    }
+
+    #[test]
+    fn methods_take_the_first_wrapper_argument_as_self() {
+        let api = api();
+        let p = plan(&api, "aeron_thing_value");
+        assert!(matches!(&p.kind, Kind::Method { on, method, self_index: 1 } if on == "aeron_thing_t" && method == "value"));
+        assert!(matches!(&p.args[..], [(0, Arg::OutPrim { .. })]));
+        assert!(matches!(p.ret, Ret::Status));
+    }
+
+    #[test]
+    fn arguments_are_mapped() {
+        let api = api();
+        let write = plan(&api, "aeron_thing_write");
+        assert!(matches!(&write.args[..], [(1, Arg::Slice { mutable: false, c_char: false, .. })]));
+        assert!(matches!(write.ret, Ret::Value(_)));
+        let each = plan(&api, "aeron_thing_each");
+        assert!(each.synchronous_callbacks, "a callback called during the call");
+        let set = plan(&api, "aeron_thing_set_cb");
+        assert!(!set.synchronous_callbacks, "a setter registers its callback");
+        let raw = plan(&api, "aeron_thing_raw");
+        assert!(raw.is_unsafe && matches!(&raw.args[..], [(1, Arg::Raw { .. })]));
+    }
+
+    #[test]
+    fn free_functions_go_to_the_longest_prefix_type() {
+        let api = api();
+        assert!(matches!(&plan(&api, "aeron_version").kind,
+            Kind::Static { on: Some(on), method } if on == "aeron_t" && method == "version"));
+    }
+
+    #[test]
+    fn names_follow_the_seed_conventions() {
+        assert_eq!(names::wrapper_name("aeron_t"), "Aeron");
+        assert_eq!(names::wrapper_name("aeron_exclusive_publication_t"), "AeronExclusivePublication");
+        assert_eq!(names::callback_short("aeron_on_available_image_t"), "available_image");
+        assert_eq!(names::callback_short("aeron_agent_on_start_func_t"), "agent_start_func");
+        assert_eq!(names::callback_short("aeron_error_handler_t"), "error_handler");
+        assert_eq!(names::safe_method_name("type"), "type_");
+    }
+}
