@@ -9,17 +9,32 @@
 //! - its **dependencies** (handlers C may still call), so `Handler::release()` on a
 //!   handler that C still holds cannot leave C with a dangling pointer.
 //!
-//! When a parent is closed explicitly, C frees the children with it: the children then
-//! report [`AeronErrorType::ResourceClosed`](crate::AeronErrorType::ResourceClosed) and
-//! skip their own destructor instead of freeing twice.
+//! When the client (`aeron_t`) is closed explicitly, C frees its publications,
+//! subscriptions and counters with it: those then report
+//! [`AeronErrorType::ResourceClosed`](crate::AeronErrorType::ResourceClosed) and skip their
+//! own destructor instead of freeing twice. Other handles refuse an explicit `close()` while
+//! resources created from them are open (C would keep using the freed memory), with
+//! [`AeronErrorType::ResourceInUse`](crate::AeronErrorType::ResourceInUse).
+//!
+//! The closed check costs two relaxed loads on the hot path (own flag + a process-wide
+//! count of explicit closes of handles that had children); the parent chain is only walked
+//! after such a close has happened.
 
 use std::any::Any;
 use std::ffi::c_void;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::error::AeronCError;
+use crate::error::{AeronCError, AeronErrorType};
+
+/// C types whose close also closes every resource created from them (`aeron_close` frees
+/// the client's publications, subscriptions, counters and images).
+const CLOSE_CASCADES: &[&str] = &["aeron_t"];
+
+/// How many handles were closed explicitly while children were open. While it is zero no
+/// child can have a closed ancestor, so `is_closed` needs no parent walk.
+static CLOSED_WITH_CHILDREN: AtomicUsize = AtomicUsize::new(0);
 
 /// The C destructor of a handle: receives the raw pointer, returns the C status.
 pub type Cleanup = unsafe fn(*mut c_void) -> i32;
@@ -33,6 +48,8 @@ pub struct ManagedCResource {
     name: &'static str,
     cleanup: Option<Cleanup>,
     closed: AtomicBool,
+    /// Open resources created with this one as their parent.
+    children: AtomicUsize,
     parent: Option<Arc<ManagedCResource>>,
     dependencies: Mutex<Vec<Dependency>>,
 }
@@ -59,11 +76,15 @@ impl ManagedCResource {
     ) -> Arc<Self> {
         #[cfg(feature = "extra-logging")]
         log::info!("created {name} {ptr:p}");
+        if let Some(parent) = &parent {
+            parent.children.fetch_add(1, Ordering::AcqRel);
+        }
         Arc::new(ManagedCResource {
             ptr,
             name,
             cleanup,
             closed: AtomicBool::new(false),
+            children: AtomicUsize::new(0),
             parent,
             dependencies: Mutex::new(Vec::new()),
         })
@@ -81,15 +102,38 @@ impl ManagedCResource {
     }
 
     /// True once this handle or any ancestor was closed.
-    #[inline]
+    #[inline(always)]
     pub fn is_closed(&self) -> bool {
-        if self.closed.load(Ordering::Acquire) {
+        if self.closed.load(Ordering::Relaxed) {
             return true;
         }
-        match &self.parent {
-            Some(parent) => parent.is_closed(),
-            None => false,
+        if CLOSED_WITH_CHILDREN.load(Ordering::Relaxed) == 0 {
+            return false;
         }
+        self.ancestor_closed()
+    }
+
+    #[cold]
+    fn ancestor_closed(&self) -> bool {
+        let mut next = self.parent.as_deref();
+        while let Some(parent) = next {
+            if parent.closed.load(Ordering::Acquire) {
+                return true;
+            }
+            next = parent.parent.as_deref();
+        }
+        false
+    }
+
+    /// Open resources created from this one.
+    pub fn children(&self) -> usize {
+        self.children.load(Ordering::Acquire)
+    }
+
+    /// Marks the handle finished without calling C (C released it itself, e.g. a completed
+    /// asynchronous add).
+    pub fn mark_done(&self) {
+        self.closed.store(true, Ordering::Release);
     }
 
     /// The parent this handle keeps alive.
@@ -103,10 +147,25 @@ impl ManagedCResource {
     }
 
     /// Runs the C destructor now (once). Later calls, and calls after an ancestor was
-    /// closed, return `Ok(0)` without touching C.
+    /// closed, return `Ok(0)` without touching C. Fails with `ResourceInUse` when resources
+    /// created from this one are open and C does not close them with it.
     pub fn close(&self) -> Result<i32, AeronCError> {
-        let ancestor_closed = self.parent.as_ref().is_some_and(|p| p.is_closed());
-        if self.closed.swap(true, Ordering::AcqRel) || ancestor_closed {
+        if self.is_closed() {
+            return Ok(0);
+        }
+        let children = self.children();
+        if children > 0 {
+            if !CLOSE_CASCADES.contains(&self.name) {
+                return Err(AeronCError::with_message(
+                    AeronErrorType::ResourceInUse,
+                    format!("cannot close {} while {children} resource(s) created from it are open", self.name),
+                ));
+            }
+            // Publish "some ancestor may be closed" before the flag, so children that see
+            // the flag also walk their parents.
+            CLOSED_WITH_CHILDREN.fetch_add(1, Ordering::SeqCst);
+        }
+        if self.closed.swap(true, Ordering::AcqRel) {
             return Ok(0);
         }
         self.run_cleanup()
@@ -125,7 +184,7 @@ impl ManagedCResource {
 
 impl Drop for ManagedCResource {
     fn drop(&mut self) {
-        let ancestor_closed = self.parent.as_ref().is_some_and(|p| p.is_closed());
+        let ancestor_closed = self.ancestor_closed();
         if !self.closed.swap(true, Ordering::AcqRel) && !ancestor_closed {
             if let Err(e) = self.run_cleanup() {
                 log::warn!("closing {} failed: {e}", self.name);
@@ -135,9 +194,12 @@ impl Drop for ManagedCResource {
         // run on the conductor thread), so handlers move to the parent and are freed when
         // the root closes, never while C might still call them.
         let deps = std::mem::take(self.dependencies.get_mut().unwrap_or_else(|e| e.into_inner()));
-        if let (Some(parent), false) = (&self.parent, deps.is_empty()) {
-            let mut parent_deps = parent.dependencies.lock().unwrap_or_else(|e| e.into_inner());
-            parent_deps.extend(deps);
+        if let Some(parent) = &self.parent {
+            if !deps.is_empty() {
+                let mut parent_deps = parent.dependencies.lock().unwrap_or_else(|e| e.into_inner());
+                parent_deps.extend(deps);
+            }
+            parent.children.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }

@@ -491,7 +491,7 @@ fn async_poll(plan: &Plan, paths: &Paths, target: &WrapperType) -> TokenStream {
             let error = if result < 0 { Some(#rt::AeronCError::from_last_error()) } else { None };
             // C marked the registration completed: this handle is done either way.
             if let Some(owner) = self.owner() {
-                let _ = owner.close();
+                owner.mark_done();
             }
             if let Some(error) = error {
                 return Err(error);
