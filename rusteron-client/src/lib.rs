@@ -27,3 +27,8 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/aeron.rs"));
 }
 pub use generated::*;
+
+/// The workspace README's snippets, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
