@@ -624,8 +624,8 @@ pub fn file(api: &Api, externals: &Externals, runtime: &str, handlers: &Handlers
             }
         }
     }
-    for (c, _) in &api.destructors {
-        report.push((api.destructors[c].function.name.clone(), format!("Drop for {}", api.wrappers[c].rust_name)));
+    for (c, destructor) in &api.destructors {
+        report.push((destructor.function.name.clone(), format!("Drop for {}", api.wrappers[c].rust_name)));
     }
 
     let mut items = Vec::new();

@@ -231,7 +231,7 @@ fn field_accessors(f: &Param, paths: &Paths, taken: &[String]) -> TokenStream {
     let rt = &paths.runtime;
     let field = format_ident!("{}", f.name);
     let raw = &f.raw;
-    let getter_name = if taken.iter().any(|t| *t == f.name) { format!("get_{}", f.name) } else { f.name.clone() };
+    let getter_name = if taken.contains(&f.name) { format!("get_{}", f.name) } else { f.name.clone() };
     let getter = format_ident!("{}", names::safe_method_name(&getter_name));
     let setter = format_ident!("set_{}", f.name);
     let getter_tokens = if f.ty.is_c_char_ptr() {
