@@ -49,6 +49,10 @@ fn parse<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, S
     value.parse().map_err(|_| format!("{flag}: invalid value {value:?}"))
 }
 
+fn millis_to_nanos(flag: &str, ms: u64) -> Result<u64, String> {
+    ms.checked_mul(1_000_000).ok_or_else(|| format!("{flag}: {ms} ms is too long"))
+}
+
 fn run() -> Result<(), String> {
     let ctx = AeronDriverContext::new().map_err(|e| e.to_string())?;
     let mut args = std::env::args().skip(1);
@@ -84,12 +88,12 @@ fn run() -> Result<(), String> {
                 ctx.set_receiver_idle_strategy(&name).map_err(e)?;
             }
             "--client-liveness-timeout-ms" => {
-                let ms: u64 = parse(&flag, args.next())?;
-                ctx.set_client_liveness_timeout_ns(ms * 1_000_000).map_err(e)?;
+                let ns = millis_to_nanos(&flag, parse(&flag, args.next())?)?;
+                ctx.set_client_liveness_timeout_ns(ns).map_err(e)?;
             }
             "--publication-linger-timeout-ms" => {
-                let ms: u64 = parse(&flag, args.next())?;
-                ctx.set_publication_linger_timeout_ns(ms * 1_000_000).map_err(e)?;
+                let ns = millis_to_nanos(&flag, parse(&flag, args.next())?)?;
+                ctx.set_publication_linger_timeout_ns(ns).map_err(e)?;
             }
             "--term-buffer-length" => {
                 ctx.set_term_buffer_length(parse(&flag, args.next())?).map_err(e)?;
@@ -109,8 +113,8 @@ fn run() -> Result<(), String> {
 
     // SAFETY: installing async-signal-safe handlers that only store to an atomic.
     unsafe {
-        libc::signal(libc::SIGINT, on_signal as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_signal as libc::sighandler_t);
+        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
     }
     let dir = ctx.get_dir().to_owned();
     let driver = AeronDriver::new(&ctx).map_err(|e| format!("cannot start the media driver: {e}"))?;
