@@ -80,7 +80,8 @@ pub enum AeronErrorType {
 }
 
 impl AeronErrorType {
-    /// Maps a publication result code (-1 ... -6), a client error code (-1000 ... -1006), a
+    /// Maps a publication result code (-1 ... -6), a client error code (±1000 ... ±1006, the
+    /// sign depends on whether it came from `aeron_errcode()` or an error handler), a
     /// positive `errno`, or one of this crate's own codes.
     pub fn from_code(code: i32) -> Self {
         use AeronErrorType::*;
@@ -91,12 +92,14 @@ impl AeronErrorType {
             -4 => PublicationClosed,
             -5 => PublicationMaxPositionExceeded,
             -6 => PublicationError,
-            -1000 => ClientErrorDriverTimeout,
-            -1001 => ClientErrorClientTimeout,
-            -1002 => ClientErrorConductorServiceTimeout,
-            -1003 => ClientErrorBufferFull,
-            -1004 => ClientErrorDriverBufferFull,
-            -1005 | -1006 => ClientErrorIllegalState,
+            // The client reports its own errors negated through aeron_errcode() and as
+            // positive AERON_CLIENT_ERROR_* codes to the error handler: accept both.
+            -1000 | 1000 => ClientErrorDriverTimeout,
+            -1001 | 1001 => ClientErrorClientTimeout,
+            -1002 | 1002 => ClientErrorConductorServiceTimeout,
+            -1003 | 1003 => ClientErrorBufferFull,
+            -1004 | 1004 => ClientErrorDriverBufferFull,
+            -1005 | -1006 | 1005 | 1006 => ClientErrorIllegalState,
             TIMED_OUT_CODE => TimedOut,
             RESOURCE_CLOSED_CODE => ResourceClosed,
             INVALID_ARGUMENT_CODE => InvalidArgument,
