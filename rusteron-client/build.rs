@@ -11,7 +11,10 @@ fn main() {
     println!("cargo:rerun-if-changed=build");
     // Where the Aeron tree and libraries are, for tests that build Aeron's C samples as
     // interop peers (absent in `precompile` mode, where no sources are needed).
-    for (dep, name) in [("DEP_AERON_SOURCE", "RUSTERON_AERON_SOURCE"), ("DEP_AERON_LIB_DIR", "RUSTERON_AERON_LIB_DIR")] {
+    for (dep, name) in [
+        ("DEP_AERON_SOURCE", "RUSTERON_AERON_SOURCE"),
+        ("DEP_AERON_LIB_DIR", "RUSTERON_AERON_LIB_DIR"),
+    ] {
         println!("cargo:rerun-if-env-changed={dep}");
         println!("cargo:rustc-env={name}={}", std::env::var(dep).unwrap_or_default());
     }

@@ -87,9 +87,16 @@ fn item_names(text: &str) -> Vec<String> {
                 let name = rest.split(" as ").nth(1)?.trim_end_matches(';').trim();
                 return Some(name.to_owned());
             }
-            let rest = ["pub struct ", "pub union ", "pub type ", "pub const ", "pub static ", "pub fn "]
-                .iter()
-                .find_map(|p| line.strip_prefix(p))?;
+            let rest = [
+                "pub struct ",
+                "pub union ",
+                "pub type ",
+                "pub const ",
+                "pub static ",
+                "pub fn ",
+            ]
+            .iter()
+            .find_map(|p| line.strip_prefix(p))?;
             let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
             Some(rest[..end].to_owned())
         })

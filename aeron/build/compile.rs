@@ -127,15 +127,30 @@ fn driver_probes(out_dir: &Path) -> Vec<(&'static str, bool)> {
         ("HAVE_UUID_GENERATE", uuid),
         (
             "HAVE_STRUCT_MMSGHDR",
-            probe(out_dir, "mmsghdr", "#define _GNU_SOURCE\n#include <sys/socket.h>\nint main(void){struct mmsghdr m; (void)m; return 0;}", &[]),
+            probe(
+                out_dir,
+                "mmsghdr",
+                "#define _GNU_SOURCE\n#include <sys/socket.h>\nint main(void){struct mmsghdr m; (void)m; return 0;}",
+                &[],
+            ),
         ),
         (
             "HAVE_RECVMMSG",
-            probe(out_dir, "recvmmsg", "#define _GNU_SOURCE\n#include <sys/socket.h>\nint main(void){return recvmmsg(0,0,0,0,0);}", &[]),
+            probe(
+                out_dir,
+                "recvmmsg",
+                "#define _GNU_SOURCE\n#include <sys/socket.h>\nint main(void){return recvmmsg(0,0,0,0,0);}",
+                &[],
+            ),
         ),
         (
             "HAVE_SENDMMSG",
-            probe(out_dir, "sendmmsg", "#define _GNU_SOURCE\n#include <sys/socket.h>\nint main(void){return sendmmsg(0,0,0,0);}", &[]),
+            probe(
+                out_dir,
+                "sendmmsg",
+                "#define _GNU_SOURCE\n#include <sys/socket.h>\nint main(void){return sendmmsg(0,0,0,0);}",
+                &[],
+            ),
         ),
     ]
 }

@@ -44,21 +44,23 @@ fn static_archive(objs: &Objects, lib_dir: &Path) -> Lib {
     let mut ar = cc::Build::new().cargo_metadata(false).get_archiver();
     ar.arg("crs").arg(&path).args(&objs.objects);
     run(&mut ar, &format!("archive {}", path.display()));
-    Lib { name, dir: lib_dir.to_owned(), is_static: true }
+    Lib {
+        name,
+        dir: lib_dir.to_owned(),
+        is_static: true,
+    }
 }
 
 /// Links a shared library whose install name is its absolute path, so every binary that
 /// links it records that path and finds it at run time without LD_LIBRARY_PATH or an rpath
 /// (rustc-link-arg from a dependency cannot add an rpath to the final binary).
-fn shared_library(
-    config: &Config,
-    objs: &Objects,
-    deps: &[&str],
-    system: &[&str],
-    lib_dir: &Path,
-) -> Lib {
+fn shared_library(config: &Config, objs: &Objects, deps: &[&str], system: &[&str], lib_dir: &Path) -> Lib {
     let macos = config.target_os == "macos";
-    let file = if macos { format!("lib{}.dylib", objs.name) } else { format!("lib{}.so", objs.name) };
+    let file = if macos {
+        format!("lib{}.dylib", objs.name)
+    } else {
+        format!("lib{}.so", objs.name)
+    };
     let path = lib_dir.join(&file);
     let compiler = cc::Build::new().cargo_metadata(false).get_compiler();
     let mut cmd = compiler.to_command();
@@ -76,7 +78,11 @@ fn shared_library(
         cmd.arg(format!("-l{lib}"));
     }
     run(&mut cmd, &format!("link {}", path.display()));
-    Lib { name: objs.name.to_owned(), dir: lib_dir.to_owned(), is_static: false }
+    Lib {
+        name: objs.name.to_owned(),
+        dir: lib_dir.to_owned(),
+        is_static: false,
+    }
 }
 
 /// Checks that `AERON_LIB_DIR` holds every library the enabled features need.
@@ -103,7 +109,11 @@ pub fn prebuilt(config: &Config, lib_dir: &Path, is_static: bool) -> Result<Vec<
         if !path.is_file() {
             missing.push(path.display().to_string());
         }
-        libs.push(Lib { name, dir: lib_dir.to_owned(), is_static });
+        libs.push(Lib {
+            name,
+            dir: lib_dir.to_owned(),
+            is_static,
+        });
     }
     if !missing.is_empty() {
         return Err(format!(

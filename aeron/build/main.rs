@@ -45,16 +45,17 @@ fn main() {
         println!("cargo:include={}", source.client_include().display());
         println!("cargo:version={}", source.version);
         // For this crate's own tests (they compile small C programs against the headers).
-        println!("cargo:rustc-env=AERON_CLIENT_INCLUDE={}", source.client_include().display());
+        println!(
+            "cargo:rustc-env=AERON_CLIENT_INCLUDE={}",
+            source.client_include().display()
+        );
     }
 
     let libs = match (&config.link, &source) {
-        (LinkMode::Prebuilt { lib_dir, is_static }, _) => {
-            match link::prebuilt(&config, lib_dir, *is_static) {
-                Ok(libs) => libs,
-                Err(message) => fail(&message),
-            }
-        }
+        (LinkMode::Prebuilt { lib_dir, is_static }, _) => match link::prebuilt(&config, lib_dir, *is_static) {
+            Ok(libs) => libs,
+            Err(message) => fail(&message),
+        },
         (_, Some(source)) => {
             let objects = compile::compile_all(&config, source, &out_dir);
             link::from_objects(&config, objects, &out_dir)

@@ -46,14 +46,16 @@ impl AeronSource {
 pub fn locate(out_dir: &Path) -> Result<AeronSource, String> {
     if let Some(dir) = env("AERON_SOURCE_DIR").filter(|d| !d.is_empty()) {
         let root = PathBuf::from(&dir);
-        return check_tree(&root).map_err(|why| {
-            format!("AERON_SOURCE_DIR={dir} is not a usable Aeron {PINNED_VERSION} tree: {why}")
-        });
+        return check_tree(&root)
+            .map_err(|why| format!("AERON_SOURCE_DIR={dir} is not a usable Aeron {PINNED_VERSION} tree: {why}"));
     }
     let offline = env("CARGO_NET_OFFLINE").is_some_and(|v| v == "true" || v == "1");
     match from_registry_package(out_dir, offline) {
         Ok(root) => check_tree(&root).map_err(|why| {
-            format!("the libaeron-sys {PINNED_VERSION} package at {} is unusable: {why}", root.display())
+            format!(
+                "the libaeron-sys {PINNED_VERSION} package at {} is unusable: {why}",
+                root.display()
+            )
         }),
         Err(tried) => Err(format!(
             "could not find the Aeron {PINNED_VERSION} C sources.\n\

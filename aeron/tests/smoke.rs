@@ -18,16 +18,14 @@ fn check(rc: i32, what: &str) {
 }
 
 fn deadline(what: &str, start: Instant) {
-    assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "timed out waiting for {what}"
+    );
     std::thread::sleep(Duration::from_millis(1));
 }
 
-unsafe extern "C" fn collect(
-    clientd: *mut c_void,
-    buffer: *const u8,
-    length: usize,
-    _header: *mut aeron_header_t,
-) {
+unsafe extern "C" fn collect(clientd: *mut c_void, buffer: *const u8, length: usize, _header: *mut aeron_header_t) {
     // SAFETY: clientd is the &mut Vec<Vec<u8>> passed to aeron_subscription_poll below and
     // buffer/length describe the fragment for the duration of this call.
     let received = &mut *(clientd as *mut Vec<Vec<u8>>);
@@ -49,14 +47,17 @@ fn ipc_round_trip_through_embedded_c_driver() {
         check(aeron_driver_context_init(&mut driver_ctx), "aeron_driver_context_init");
         check(aeron_driver_context_set_dir(driver_ctx, aeron_dir.as_ptr()), "set_dir");
         check(
-            aeron_driver_context_set_threading_mode(
-                driver_ctx,
-                aeron_threading_mode_enum::AERON_THREADING_MODE_SHARED,
-            ),
+            aeron_driver_context_set_threading_mode(driver_ctx, aeron_threading_mode_enum::AERON_THREADING_MODE_SHARED),
             "set_threading_mode",
         );
-        check(aeron_driver_context_set_dir_delete_on_start(driver_ctx, true), "delete_on_start");
-        check(aeron_driver_context_set_dir_delete_on_shutdown(driver_ctx, true), "delete_on_shutdown");
+        check(
+            aeron_driver_context_set_dir_delete_on_start(driver_ctx, true),
+            "delete_on_start",
+        );
+        check(
+            aeron_driver_context_set_dir_delete_on_shutdown(driver_ctx, true),
+            "delete_on_shutdown",
+        );
         let mut driver: *mut aeron_driver_t = ptr::null_mut();
         check(aeron_driver_init(&mut driver, driver_ctx), "aeron_driver_init");
         check(aeron_driver_start(driver, false), "aeron_driver_start");
@@ -118,13 +119,8 @@ fn ipc_round_trip_through_embedded_c_driver() {
         for payload in &payloads {
             let start = Instant::now();
             loop {
-                let position = aeron_publication_offer(
-                    publication,
-                    payload.as_ptr(),
-                    payload.len(),
-                    None,
-                    ptr::null_mut(),
-                );
+                let position =
+                    aeron_publication_offer(publication, payload.as_ptr(), payload.len(), None, ptr::null_mut());
                 if position > 0 {
                     // 32-byte frame header, frames aligned to 32 bytes.
                     expected_position += ((payload.len() as i64 + 32) + 31) & !31;
@@ -156,8 +152,14 @@ fn ipc_round_trip_through_embedded_c_driver() {
         }
         assert_eq!(received, payloads);
 
-        check(aeron_subscription_close(subscription, None, ptr::null_mut()), "subscription_close");
-        check(aeron_publication_close(publication, None, ptr::null_mut()), "publication_close");
+        check(
+            aeron_subscription_close(subscription, None, ptr::null_mut()),
+            "subscription_close",
+        );
+        check(
+            aeron_publication_close(publication, None, ptr::null_mut()),
+            "publication_close",
+        );
         check(aeron_close(client), "aeron_close");
         check(aeron_context_close(ctx), "aeron_context_close");
         check(aeron_driver_close(driver), "aeron_driver_close");

@@ -22,13 +22,20 @@ struct Fixture {
 }
 
 fn fixture(stream_id: i32) -> Fixture {
-    let options = EmbeddedDriverOptions { term_buffer_length: 16 << 20, ..Default::default() };
+    let options = EmbeddedDriverOptions {
+        term_buffer_length: 16 << 20,
+        ..Default::default()
+    };
     let driver = options.launch().expect("driver");
     let ctx = AeronContext::new().unwrap();
     ctx.set_dir(&driver.dir_c_string()).unwrap();
     let aeron = Aeron::new(&ctx).unwrap();
     aeron.start().unwrap();
-    let publication = aeron.async_add_publication(c"aeron:ipc", stream_id).unwrap().poll_blocking(TIMEOUT).unwrap();
+    let publication = aeron
+        .async_add_publication(c"aeron:ipc", stream_id)
+        .unwrap()
+        .poll_blocking(TIMEOUT)
+        .unwrap();
     let subscription = aeron
         .async_add_subscription(
             c"aeron:ipc",
@@ -44,7 +51,12 @@ fn fixture(stream_id: i32) -> Fixture {
         assert!(start.elapsed() < TIMEOUT);
         std::thread::sleep(Duration::from_millis(1));
     }
-    Fixture { _driver: driver, _aeron: aeron, publication, subscription }
+    Fixture {
+        _driver: driver,
+        _aeron: aeron,
+        publication,
+        subscription,
+    }
 }
 
 unsafe extern "C" fn count_fragment(clientd: *mut c_void, _b: *const u8, len: usize, _h: *mut sys::aeron_header_t) {
@@ -61,12 +73,23 @@ fn poll_empty(c: &mut Criterion) {
         b.iter(|| {
             // SAFETY: the subscription is open for the whole benchmark.
             black_box(unsafe {
-                sys::aeron_subscription_poll(raw_sub, Some(count_fragment), &mut total as *mut usize as *mut c_void, 10)
+                sys::aeron_subscription_poll(
+                    raw_sub,
+                    Some(count_fragment),
+                    &mut total as *mut usize as *mut c_void,
+                    10,
+                )
             })
         })
     });
     group.bench_function("wrapper", |b| {
-        b.iter(|| black_box(f.subscription.poll_once(|buf: &[u8], _h: AeronHeader| total += buf.len(), 10).unwrap()))
+        b.iter(|| {
+            black_box(
+                f.subscription
+                    .poll_once(|buf: &[u8], _h: AeronHeader| total += buf.len(), 10)
+                    .unwrap(),
+            )
+        })
     });
     group.finish();
     black_box(total);

@@ -159,7 +159,11 @@ pub struct AeronCError {
 impl AeronCError {
     /// An error for `code` with no message. Never allocates.
     pub fn from_code(code: i32) -> Self {
-        AeronCError { code, kind: AeronErrorType::from_code(code), message: None }
+        AeronCError {
+            code,
+            kind: AeronErrorType::from_code(code),
+            message: None,
+        }
     }
 
     /// Maps the negative result of `offer`/`try_claim`/`offerv` (an `int64_t` code).
@@ -176,7 +180,11 @@ impl AeronCError {
             -6 => AeronErrorType::PublicationError,
             _ => AeronErrorType::Unknown(code),
         };
-        AeronCError { code, kind, message: None }
+        AeronCError {
+            code,
+            kind,
+            message: None,
+        }
     }
 
     /// Reads `aeron_errcode()` and `aeron_errmsg()` of the calling thread. Call it right
@@ -218,7 +226,11 @@ impl AeronCError {
             AeronErrorType::Errno(c) | AeronErrorType::Unknown(c) => c,
             _ => -1,
         };
-        AeronCError { code, kind, message: Some(message.into().into_boxed_str()) }
+        AeronCError {
+            code,
+            kind,
+            message: Some(message.into().into_boxed_str()),
+        }
     }
 
     /// The wrapper (or its parent) was closed before this call.

@@ -143,7 +143,10 @@ impl ManagedCResource {
 
     /// Keeps `dependency` alive at least as long as this handle is open.
     pub fn add_dependency(&self, dependency: Dependency) {
-        self.dependencies.lock().unwrap_or_else(|e| e.into_inner()).push(dependency);
+        self.dependencies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(dependency);
     }
 
     /// Runs the C destructor now (once). Later calls, and calls after an ancestor was
@@ -158,7 +161,10 @@ impl ManagedCResource {
             if !CLOSE_CASCADES.contains(&self.name) {
                 return Err(AeronCError::with_message(
                     AeronErrorType::ResourceInUse,
-                    format!("cannot close {} while {children} resource(s) created from it are open", self.name),
+                    format!(
+                        "cannot close {} while {children} resource(s) created from it are open",
+                        self.name
+                    ),
                 ));
             }
             // Publish "some ancestor may be closed" before the flag, so children that see

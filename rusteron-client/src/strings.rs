@@ -57,7 +57,5 @@ pub unsafe fn c_str_to_str<'a>(ptr: *const std::os::raw::c_char) -> &'a str {
         return "";
     }
     let bytes = CStr::from_ptr(ptr).to_bytes();
-    std::str::from_utf8(bytes).unwrap_or_else(|e| {
-        std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
-    })
+    std::str::from_utf8(bytes).unwrap_or_else(|e| std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default())
 }

@@ -15,7 +15,9 @@ fn ipc_publication_to_subscription() -> Result<(), AeronCError> {
     let aeron = Aeron::new(&ctx)?;
     aeron.start()?;
 
-    let publication = aeron.async_add_publication(c"aeron:ipc", 1001)?.poll_blocking(TIMEOUT)?;
+    let publication = aeron
+        .async_add_publication(c"aeron:ipc", 1001)?
+        .poll_blocking(TIMEOUT)?;
     let subscription = aeron
         .async_add_subscription(
             c"aeron:ipc",

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use rusteron_code_gen::wrappers::{generate, HandlersImpl, Options};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrappers").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/wrappers")
+        .join(name)
 }
 
 fn options() -> Options {
@@ -16,7 +18,11 @@ fn options() -> Options {
         runtime: "crate".into(),
         sys_modules: vec!["rusteron_sys".into()],
         external: None,
-        skip: [("aeron_version_text".to_string(), "hand-written for the test".to_string())].into(),
+        skip: [(
+            "aeron_version_text".to_string(),
+            "hand-written for the test".to_string(),
+        )]
+        .into(),
         handlers: HandlersImpl::Inherent,
     }
 }
@@ -62,7 +68,10 @@ fn every_function_is_generated_or_reported_skipped() {
             assert!(covered.contains(&name), "{name} got no wrapper");
         }
     }
-    assert_eq!(generated.skipped, vec![("aeron_version_text".into(), "hand-written for the test".into())]);
+    assert_eq!(
+        generated.skipped,
+        vec![("aeron_version_text".into(), "hand-written for the test".into())]
+    );
 }
 
 #[test]
@@ -70,11 +79,22 @@ fn generated_items_have_the_expected_shapes() {
     let input = std::fs::read_to_string(fixture("synthetic_bindings.rs")).unwrap();
     let code = generate(&input, &options()).unwrap().code;
     // Compare modulo formatting: prettyplease wraps long signatures.
-    let squash = |s: &str| s.split_whitespace().collect::<String>().replace(",)", ")").replace(",>", ">");
+    let squash = |s: &str| {
+        s.split_whitespace()
+            .collect::<String>()
+            .replace(",)", ")")
+            .replace(",>", ">")
+    };
     let flat = squash(&code);
     let has = |s: &str| assert!(flat.contains(&squash(s)), "generated code lacks `{s}`");
     // Wrapper types: one per aeron_*_t struct alias, cloneable.
-    for ty in ["AeronContext", "Aeron", "AeronPublication", "AeronAsyncAddPublication", "AeronPublicationConstants"] {
+    for ty in [
+        "AeronContext",
+        "Aeron",
+        "AeronPublication",
+        "AeronAsyncAddPublication",
+        "AeronPublicationConstants",
+    ] {
         has(&format!("pub struct {ty} {{"));
     }
     // Constructor / destructor pairing.

@@ -81,7 +81,12 @@ impl AeronDriver {
         let driver = AeronDriver::new(&context)?;
         driver.start(false)?;
         log::debug!("embedded media driver started in {}", dir.display());
-        Ok(EmbeddedDriver { driver, context, dir, remove_dir })
+        Ok(EmbeddedDriver {
+            driver,
+            context,
+            dir,
+            remove_dir,
+        })
     }
 }
 
@@ -117,7 +122,11 @@ impl Default for EmbeddedDriverOptions {
 /// A directory name no other driver in this or another process uses.
 pub fn unique_aeron_dir(tag: &str) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
+    let base = if Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -156,7 +165,10 @@ impl EmbeddedDriverOptions {
         AeronDriver::launch_embedded(ctx).map_err(|e| {
             AeronCError::with_message(
                 e.kind(),
-                format!("starting the embedded media driver: {}", e.message().unwrap_or("no message")),
+                format!(
+                    "starting the embedded media driver: {}",
+                    e.message().unwrap_or("no message")
+                ),
             )
         })
     }

@@ -42,7 +42,11 @@ pub fn run(spec: &BuildSpec) {
         runtime: spec.runtime.into(),
         sys_modules: spec.sys_modules.iter().map(|s| s.to_string()).collect(),
         external,
-        skip: spec.hand_written.iter().map(|(f, why)| (f.to_string(), why.to_string())).collect::<BTreeMap<_, _>>(),
+        skip: spec
+            .hand_written
+            .iter()
+            .map(|(f, why)| (f.to_string(), why.to_string()))
+            .collect::<BTreeMap<_, _>>(),
         handlers: spec.handlers.clone(),
     };
     let started = std::time::Instant::now();

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Callback, CStruct, Function, Model, Param, Ty};
+use super::model::{CStruct, Callback, Function, Model, Param, Ty};
 use super::names;
 
 /// A C type that gets a wrapper struct.
@@ -99,13 +99,21 @@ pub enum Ret {
 #[derive(Debug, Clone)]
 pub enum Kind {
     /// `f(T **out, args...)`: creates a `T`.
-    Constructor { target: String, method: String, also_on: Option<(String, String)> },
+    Constructor {
+        target: String,
+        method: String,
+        also_on: Option<(String, String)>,
+    },
     /// `f(T **out, A *async)` ending in `_poll`: completes an async add.
     AsyncPoll { target: String, on: String },
     /// `f(T *)` on a plain struct the caller allocates: `new()` = default + init.
     StructInit { target: String },
     /// A method on `on`, with `self` at parameter `self_index`.
-    Method { on: String, method: String, self_index: usize },
+    Method {
+        on: String,
+        method: String,
+        self_index: usize,
+    },
     /// A function with no wrapper receiver, placed on `on` by name prefix.
     Static { on: Option<String>, method: String },
 }
@@ -155,8 +163,13 @@ pub fn wrappers_of(model: &Model, external: Option<&str>) -> BTreeMap<String, Wr
         if !alias.name.starts_with("aeron_") || !alias.name.ends_with("_t") {
             continue;
         }
-        let Some(s) = model.struct_of(&alias.name) else { continue };
-        out.insert(alias.name.clone(), wrapper(alias.name.clone(), s, alias.docs.clone(), external));
+        let Some(s) = model.struct_of(&alias.name) else {
+            continue;
+        };
+        out.insert(
+            alias.name.clone(),
+            wrapper(alias.name.clone(), s, alias.docs.clone(), external),
+        );
     }
     out
 }
@@ -181,7 +194,9 @@ pub fn callbacks_of(model: &Model, external: Option<&str>) -> BTreeMap<String, C
         if !name.starts_with("aeron_") {
             continue;
         }
-        let Some(clientd_index) = cb.params.iter().position(|p| p.ty.is_void_ptr()) else { continue };
+        let Some(clientd_index) = cb.params.iter().position(|p| p.ty.is_void_ptr()) else {
+            continue;
+        };
         out.insert(
             name.clone(),
             CallbackType {
@@ -230,15 +245,26 @@ impl Ctx<'_> {
 pub fn classify(model: &Model, externals: &Externals, skip: &BTreeMap<String, String>) -> Api {
     let own_wrappers = wrappers_of(model, None);
     let own_callbacks = callbacks_of(model, None);
-    let mut wrappers: BTreeMap<String, WrapperType> =
-        externals.wrappers.iter().map(|(k, (_, w))| (k.clone(), w.clone())).collect();
+    let mut wrappers: BTreeMap<String, WrapperType> = externals
+        .wrappers
+        .iter()
+        .map(|(k, (_, w))| (k.clone(), w.clone()))
+        .collect();
     wrappers.extend(own_wrappers.clone());
-    let mut callbacks: BTreeMap<String, CallbackType> =
-        externals.callbacks.iter().map(|(k, (_, c))| (k.clone(), c.clone())).collect();
+    let mut callbacks: BTreeMap<String, CallbackType> = externals
+        .callbacks
+        .iter()
+        .map(|(k, (_, c))| (k.clone(), c.clone()))
+        .collect();
     callbacks.extend(own_callbacks.clone());
     let mut enums = model.enums.clone();
     enums.extend(externals.enums.iter().cloned());
-    let ctx = Ctx { model, wrappers, callbacks, enums };
+    let ctx = Ctx {
+        model,
+        wrappers,
+        callbacks,
+        enums,
+    };
 
     let mut api = Api {
         wrappers: own_wrappers,
@@ -275,11 +301,15 @@ pub fn classify(model: &Model, externals: &Externals, skip: &BTreeMap<String, St
 fn destructor_target(ctx: &Ctx, f: &Function) -> Option<String> {
     let first = f.params.first()?;
     let w = ctx.wrapper_of(&first.ty)?;
-    let is_name = ["_close", "_delete", "_destroy"].iter().any(|s| f.name == format!("{}{}", w.prefix, s));
+    let is_name = ["_close", "_delete", "_destroy"]
+        .iter()
+        .any(|s| f.name == format!("{}{}", w.prefix, s));
     if !is_name {
         return None;
     }
-    let fillable = f.params[1..].iter().all(|p| p.ty.is_void_ptr() || ctx.callback_of(&p.ty).is_some());
+    let fillable = f.params[1..]
+        .iter()
+        .all(|p| p.ty.is_void_ptr() || ctx.callback_of(&p.ty).is_some());
     let ret_ok = matches!(&f.ret, Ty::Void) || f.ret == Ty::Prim("c_int".into());
     (fillable && ret_ok).then(|| w.c_name.clone())
 }
@@ -319,7 +349,10 @@ fn plan_function(ctx: &Ctx, f: &Function, api: &Api, used: &mut BTreeMap<String,
         match second {
             Some(on) if f.name.ends_with("_poll") && f.params.len() == 2 && on.c_name.contains("async") => {
                 skip_indices.insert(1);
-                Kind::AsyncPoll { target: target.c_name.clone(), on: on.c_name.clone() }
+                Kind::AsyncPoll {
+                    target: target.c_name.clone(),
+                    on: on.c_name.clone(),
+                }
             }
             _ if target.external.is_some() => {
                 // The created type belongs to another crate (e.g. the archive creating a
@@ -347,23 +380,35 @@ fn plan_function(ctx: &Ctx, f: &Function, api: &Api, used: &mut BTreeMap<String,
                     other => other.to_owned(),
                 };
                 let method = unique(used, &target.c_name, wanted, &short);
-                let also_on = second.filter(|s| s.c_name != target.c_name && s.external.is_none()).map(|s| {
-                    let m = unique(used, &s.c_name, strip_prefix_name(&f.name, &s.prefix), &short);
-                    (s.c_name.clone(), m)
-                });
-                Kind::Constructor { target: target.c_name.clone(), method, also_on }
+                let also_on = second
+                    .filter(|s| s.c_name != target.c_name && s.external.is_none())
+                    .map(|s| {
+                        let m = unique(used, &s.c_name, strip_prefix_name(&f.name, &s.prefix), &short);
+                        (s.c_name.clone(), m)
+                    });
+                Kind::Constructor {
+                    target: target.c_name.clone(),
+                    method,
+                    also_on,
+                }
             }
         }
     } else if let Some((index, w)) = f
         .params
         .iter()
         .enumerate()
-        .find_map(|(i, p)| ctx.wrapper_of(&p.ty).filter(|w| w.external.is_none() || i == 0).map(|w| (i, w)))
+        .find_map(|(i, p)| {
+            ctx.wrapper_of(&p.ty)
+                .filter(|w| w.external.is_none() || i == 0)
+                .map(|w| (i, w))
+        })
         .filter(|(i, w)| *i == 0 || f.name.starts_with(&w.prefix))
     {
         skip_indices.insert(index);
         if w.is_plain_struct() && f.params.len() == 1 && f.name == format!("{}_init", w.prefix) {
-            Kind::StructInit { target: w.c_name.clone() }
+            Kind::StructInit {
+                target: w.c_name.clone(),
+            }
         } else if w.external.is_some() {
             // A function of this crate whose receiver is another crate's type (an inherent
             // impl is impossible): a static function on the longest-prefix type instead.
@@ -371,7 +416,11 @@ fn plan_function(ctx: &Ctx, f: &Function, api: &Api, used: &mut BTreeMap<String,
             static_kind(api, used, f, &short)
         } else {
             let method = unique(used, &w.c_name, strip_prefix_name(&f.name, &w.prefix), &short);
-            Kind::Method { on: w.c_name.clone(), method, self_index: index }
+            Kind::Method {
+                on: w.c_name.clone(),
+                method,
+                self_index: index,
+            }
         }
     } else {
         static_kind(api, used, f, &short)
@@ -391,21 +440,41 @@ fn plan_function(ctx: &Ctx, f: &Function, api: &Api, used: &mut BTreeMap<String,
         let name = p.name.clone();
         if let (Some(mutable), Some(n)) = (p.ty.is_u8_ptr(), next) {
             if n.ty.is_usize() {
-                args.push((i, Arg::Slice { name, mutable, c_char: false }));
+                args.push((
+                    i,
+                    Arg::Slice {
+                        name,
+                        mutable,
+                        c_char: false,
+                    },
+                ));
                 i += 2;
                 continue;
             }
         }
         if let (Ty::Ptr { mutable: true, .. }, true, Some(n)) = (&p.ty, p.ty.is_c_char_ptr(), next) {
             if n.ty.is_usize() {
-                args.push((i, Arg::Slice { name, mutable: true, c_char: true }));
+                args.push((
+                    i,
+                    Arg::Slice {
+                        name,
+                        mutable: true,
+                        c_char: true,
+                    },
+                ));
                 i += 2;
                 continue;
             }
         }
         if let (Some(cb), Some(n)) = (ctx.callback_of(&p.ty), next) {
             if n.ty.is_void_ptr() {
-                args.push((i, Arg::Handler { name, callback: cb.c_name.clone() }));
+                args.push((
+                    i,
+                    Arg::Handler {
+                        name,
+                        callback: cb.c_name.clone(),
+                    },
+                ));
                 i += 2;
                 continue;
             }
@@ -415,12 +484,21 @@ fn plan_function(ctx: &Ctx, f: &Function, api: &Api, used: &mut BTreeMap<String,
         } else if let Some(w) = ctx.wrapper_of(&p.ty) {
             let out_name = name.ends_with("_out") || ["constants", "values", "buffers"].contains(&name.as_str());
             if w.is_plain_struct() && out_name && f.ret == Ty::Prim("c_int".into()) && i + 1 == f.params.len() {
-                Arg::OutStruct { name, wrapper: w.c_name.clone() }
+                Arg::OutStruct {
+                    name,
+                    wrapper: w.c_name.clone(),
+                }
             } else {
-                Arg::Wrapper { name, wrapper: w.c_name.clone() }
+                Arg::Wrapper {
+                    name,
+                    wrapper: w.c_name.clone(),
+                }
             }
         } else if ctx.is_value(&p.ty) {
-            Arg::Value { name, ty: p.raw.clone() }
+            Arg::Value {
+                name,
+                ty: p.raw.clone(),
+            }
         } else if let Ty::Ptr { mutable: true, inner } = &p.ty {
             let prim_out = match &**inner {
                 Ty::Prim(n) => !["c_void", "c_char", "u8"].contains(&n.as_str()),
@@ -429,15 +507,26 @@ fn plan_function(ctx: &Ctx, f: &Function, api: &Api, used: &mut BTreeMap<String,
                 _ => false,
             };
             if prim_out && returns_status {
-                let syn::Type::Ptr(ptr) = &p.raw else { unreachable!("pointer type") };
-                Arg::OutPrim { name, ty: (*ptr.elem).clone() }
+                let syn::Type::Ptr(ptr) = &p.raw else {
+                    unreachable!("pointer type")
+                };
+                Arg::OutPrim {
+                    name,
+                    ty: (*ptr.elem).clone(),
+                }
             } else {
                 is_unsafe = true;
-                Arg::Raw { name, ty: p.raw.clone() }
+                Arg::Raw {
+                    name,
+                    ty: p.raw.clone(),
+                }
             }
         } else {
             is_unsafe = true;
-            Arg::Raw { name, ty: p.raw.clone() }
+            Arg::Raw {
+                name,
+                ty: p.raw.clone(),
+            }
         };
         args.push((i, arg));
         i += 1;
@@ -486,7 +575,10 @@ fn static_kind(api: &Api, used: &mut BTreeMap<String, BTreeSet<String>>, f: &Fun
             let method = unique(used, &on, strip_prefix_name(&f.name, &prefix), short);
             Kind::Static { on: Some(on), method }
         }
-        None => Kind::Static { on: None, method: unique(used, "", short.to_owned(), &f.name) },
+        None => Kind::Static {
+            on: None,
+            method: unique(used, "", short.to_owned(), &f.name),
+        },
     }
 }
 
@@ -523,7 +615,10 @@ unsafe extern "C" {
     }
 
     fn plan<'a>(api: &'a Api, name: &str) -> &'a Plan {
-        api.plans.iter().find(|p| p.function.name == name).unwrap_or_else(|| panic!("no plan for {name}"))
+        api.plans
+            .iter()
+            .find(|p| p.function.name == name)
+            .unwrap_or_else(|| panic!("no plan for {name}"))
     }
 
     #[test]
@@ -548,23 +643,34 @@ unsafe extern "C" {
     fn constructors_async_polls_and_struct_init() {
         let api = api();
         match &plan(&api, "aeron_async_add_thing").kind {
-            Kind::Constructor { target, method, also_on } => {
+            Kind::Constructor {
+                target,
+                method,
+                also_on,
+            } => {
                 assert_eq!(target, "aeron_async_add_thing_t");
                 assert_eq!(method, "new");
-                assert_eq!(also_on.as_ref().unwrap(), &("aeron_t".to_owned(), "async_add_thing".to_owned()));
+                assert_eq!(
+                    also_on.as_ref().unwrap(),
+                    &("aeron_t".to_owned(), "async_add_thing".to_owned())
+                );
             }
             other => panic!("{other:?}"),
         }
         assert!(matches!(&plan(&api, "aeron_async_add_thing_poll").kind,
             Kind::AsyncPoll { target, on } if target == "aeron_thing_t" && on == "aeron_async_add_thing_t"));
-        assert!(matches!(&plan(&api, "aeron_thing_init").kind, Kind::StructInit { target } if target == "aeron_thing_t"));
+        assert!(
+            matches!(&plan(&api, "aeron_thing_init").kind, Kind::StructInit { target } if target == "aeron_thing_t")
+        );
     }
 
     #[test]
     fn methods_take_the_first_wrapper_argument_as_self() {
         let api = api();
         let p = plan(&api, "aeron_thing_value");
-        assert!(matches!(&p.kind, Kind::Method { on, method, self_index: 1 } if on == "aeron_thing_t" && method == "value"));
+        assert!(
+            matches!(&p.kind, Kind::Method { on, method, self_index: 1 } if on == "aeron_thing_t" && method == "value")
+        );
         assert!(matches!(&p.args[..], [(0, Arg::OutPrim { .. })]));
         assert!(matches!(p.ret, Ret::Status));
     }
@@ -573,7 +679,17 @@ unsafe extern "C" {
     fn arguments_are_mapped() {
         let api = api();
         let write = plan(&api, "aeron_thing_write");
-        assert!(matches!(&write.args[..], [(1, Arg::Slice { mutable: false, c_char: false, .. })]));
+        assert!(matches!(
+            &write.args[..],
+            [(
+                1,
+                Arg::Slice {
+                    mutable: false,
+                    c_char: false,
+                    ..
+                }
+            )]
+        ));
         assert!(matches!(write.ret, Ret::Value(_)));
         let each = plan(&api, "aeron_thing_each");
         assert!(each.synchronous_callbacks, "a callback called during the call");
@@ -593,7 +709,10 @@ unsafe extern "C" {
     #[test]
     fn names_follow_the_seed_conventions() {
         assert_eq!(names::wrapper_name("aeron_t"), "Aeron");
-        assert_eq!(names::wrapper_name("aeron_exclusive_publication_t"), "AeronExclusivePublication");
+        assert_eq!(
+            names::wrapper_name("aeron_exclusive_publication_t"),
+            "AeronExclusivePublication"
+        );
         assert_eq!(names::callback_short("aeron_on_available_image_t"), "available_image");
         assert_eq!(names::callback_short("aeron_agent_on_start_func_t"), "agent_start_func");
         assert_eq!(names::callback_short("aeron_error_handler_t"), "error_handler");

@@ -18,7 +18,9 @@ pub struct Paths {
 }
 
 fn path_tokens(path: &str) -> TokenStream {
-    syn::parse_str::<syn::Path>(path).map(|p| quote!(#p)).unwrap_or_else(|_| quote!(crate))
+    syn::parse_str::<syn::Path>(path)
+        .map(|p| quote!(#p))
+        .unwrap_or_else(|_| quote!(crate))
 }
 
 impl Paths {
@@ -79,7 +81,10 @@ fn pieces(plan: &Plan, paths: &Paths, closed_ret: &TokenStream, register_on: &To
                 let (ty, ptr) = match (mutable, c_char) {
                     (false, _) => (quote!(&[u8]), quote!(#id.as_ptr())),
                     (true, false) => (quote!(&mut [u8]), quote!(#id.as_mut_ptr())),
-                    (true, true) => (quote!(&mut [u8]), quote!(#id.as_mut_ptr() as *mut ::std::os::raw::c_char)),
+                    (true, true) => (
+                        quote!(&mut [u8]),
+                        quote!(#id.as_mut_ptr() as *mut ::std::os::raw::c_char),
+                    ),
                 };
                 p.params.push(quote!(#id: #ty));
                 p.c_args.push(ptr);
@@ -97,7 +102,8 @@ fn pieces(plan: &Plan, paths: &Paths, closed_ret: &TokenStream, register_on: &To
                 let ptr = format_ident!("{}_ptr", id.to_string().trim_end_matches('_'));
                 p.param_names.push(id.clone());
                 p.params.push(quote!(#id: &#ty));
-                p.before.push(bail_let(&quote!(#ptr), &quote!(#id.checked_ptr()), closed_ret));
+                p.before
+                    .push(bail_let(&quote!(#ptr), &quote!(#id.checked_ptr()), closed_ret));
                 p.c_args.push(quote!(#ptr));
                 if set_method {
                     // `set_x(&other)`: C keeps the pointer, so self keeps `other` alive.
@@ -202,14 +208,21 @@ fn pieces(plan: &Plan, paths: &Paths, closed_ret: &TokenStream, register_on: &To
 }
 
 fn cb_raw_type(plan: &Plan, name: &str) -> TokenStream {
-    let param = plan.function.params.iter().find(|p| p.name == name).expect("handler param");
+    let param = plan
+        .function
+        .params
+        .iter()
+        .find(|p| p.name == name)
+        .expect("handler param");
     let ty = &param.raw;
     quote!(#ty)
 }
 
 fn closure_types(cb: &CallbackType, paths: &Paths) -> Vec<TokenStream> {
     let args = emit_callbacks::callback_args(cb, &paths.wrappers);
-    args.iter().map(|a| emit_callbacks::arg_type(cb, a, paths, &paths.wrappers)).collect()
+    args.iter()
+        .map(|a| emit_callbacks::arg_type(cb, a, paths, &paths.wrappers))
+        .collect()
 }
 
 /// The success type and how to build it from `result` (the C return value).
@@ -297,7 +310,11 @@ fn method(plan: &Plan, paths: &Paths, name: &str, closure: bool) -> TokenStream 
         Kind::Method { .. } => (true, true),
         _ => (false, false),
     };
-    let register_on = if on_self { quote!(self.keep_alive) } else { quote!(::std::mem::forget) };
+    let register_on = if on_self {
+        quote!(self.keep_alive)
+    } else {
+        quote!(::std::mem::forget)
+    };
     // First pass to learn whether the result is a Result.
     let probe = pieces(plan, paths, &quote!(), &register_on, closure);
     let (ok_ty, build, is_result) = result_shape(plan, &probe, paths, receiver);
@@ -308,14 +325,31 @@ fn method(plan: &Plan, paths: &Paths, name: &str, closure: bool) -> TokenStream 
     let docs = &plan.function.docs;
     let safety = safety_doc(plan);
     let unsafety = if plan.is_unsafe { quote!(unsafe) } else { quote!() };
-    let Pieces { generics, params, before, mut c_args, after_success, uses_handler_sync, .. } = p;
+    let Pieces {
+        generics,
+        params,
+        before,
+        mut c_args,
+        after_success,
+        uses_handler_sync,
+        ..
+    } = p;
     let self_param = if receiver { quote!(&self,) } else { quote!() };
     if let Kind::Method { self_index, .. } = &plan.kind {
         // Put self's pointer at its C position among the arguments.
-        let pos = plan.args.iter().take_while(|(i, _)| i < self_index).map(|(_, a)| c_width(a)).sum::<usize>();
+        let pos = plan
+            .args
+            .iter()
+            .take_while(|(i, _)| i < self_index)
+            .map(|(_, a)| c_width(a))
+            .sum::<usize>();
         c_args.insert(pos, quote!(self_ptr));
     }
-    let self_check = if receiver { bail_let(&quote!(self_ptr), &quote!(self.checked_ptr()), &closed) } else { quote!() };
+    let self_check = if receiver {
+        bail_let(&quote!(self_ptr), &quote!(self.checked_ptr()), &closed)
+    } else {
+        quote!()
+    };
     let call = quote!(#f(#(#c_args),*));
     let call = if uses_handler_sync {
         quote!(#rt::panic::call_and_resume(|| unsafe { #call }))
@@ -324,7 +358,11 @@ fn method(plan: &Plan, paths: &Paths, name: &str, closure: bool) -> TokenStream 
     };
     let finish = if closure { quote!(__call.finish();) } else { quote!() };
     let status = matches!(plan.ret, Ret::Status);
-    let ret_ty = if is_result { quote!(Result<#ok_ty, #rt::AeronCError>) } else { quote!(#ok_ty) };
+    let ret_ty = if is_result {
+        quote!(Result<#ok_ty, #rt::AeronCError>)
+    } else {
+        quote!(#ok_ty)
+    };
     let tail = if status {
         quote! {
             if result < 0 {
@@ -338,7 +376,11 @@ fn method(plan: &Plan, paths: &Paths, name: &str, closure: bool) -> TokenStream 
     } else {
         quote! { #(#after_success)* #build }
     };
-    let gens = if generics.is_empty() { quote!() } else { quote!(<#(#generics),*>) };
+    let gens = if generics.is_empty() {
+        quote!()
+    } else {
+        quote!(<#(#generics),*>)
+    };
     let once_doc = if closure {
         quote!(#[doc = ""] #[doc = "Takes a closure for the duration of this call only (no heap allocation); a panic in it is resumed here after C returns."])
     } else {
@@ -394,8 +436,19 @@ fn constructor(plan: &Plan, paths: &Paths, target: &WrapperType, name: &str) -> 
             _ => None,
         })
         .unwrap_or(quote!(None));
-    let Pieces { generics, params, before, c_args, after_success, .. } = p;
-    let gens = if generics.is_empty() { quote!() } else { quote!(<#(#generics),*>) };
+    let Pieces {
+        generics,
+        params,
+        before,
+        c_args,
+        after_success,
+        ..
+    } = p;
+    let gens = if generics.is_empty() {
+        quote!()
+    } else {
+        quote!(<#(#generics),*>)
+    };
     let result_check = if matches!(plan.ret, Ret::Void) {
         quote!()
     } else {
@@ -455,7 +508,11 @@ fn constructor_delegate(
     let params: Vec<_> = p.params.into_iter().skip(1).collect();
     let names: Vec<_> = p.param_names.into_iter().skip(1).collect();
     let generics = p.generics;
-    let gens = if generics.is_empty() { quote!() } else { quote!(<#(#generics),*>) };
+    let gens = if generics.is_empty() {
+        quote!()
+    } else {
+        quote!(<#(#generics),*>)
+    };
     quote! {
         #(#docs)*
         #safety
@@ -551,14 +608,29 @@ pub enum HandlersImpl {
 }
 
 /// Emits the whole file for `api`.
-pub fn file(api: &Api, externals: &Externals, runtime: &str, handlers: &HandlersImpl) -> (TokenStream, Vec<(String, String)>) {
-    let mut wrappers: BTreeMap<String, WrapperType> =
-        externals.wrappers.values().map(|(_, w)| (w.c_name.clone(), w.clone())).collect();
+pub fn file(
+    api: &Api,
+    externals: &Externals,
+    runtime: &str,
+    handlers: &HandlersImpl,
+) -> (TokenStream, Vec<(String, String)>) {
+    let mut wrappers: BTreeMap<String, WrapperType> = externals
+        .wrappers
+        .values()
+        .map(|(_, w)| (w.c_name.clone(), w.clone()))
+        .collect();
     wrappers.extend(api.wrappers.clone());
-    let mut callbacks: BTreeMap<String, CallbackType> =
-        externals.callbacks.values().map(|(_, c)| (c.c_name.clone(), c.clone())).collect();
+    let mut callbacks: BTreeMap<String, CallbackType> = externals
+        .callbacks
+        .values()
+        .map(|(_, c)| (c.c_name.clone(), c.clone()))
+        .collect();
     callbacks.extend(api.callbacks.clone());
-    let paths = Paths { runtime: path_tokens(runtime), wrappers, callbacks };
+    let paths = Paths {
+        runtime: path_tokens(runtime),
+        wrappers,
+        callbacks,
+    };
     let mut report = Vec::new();
 
     // Methods grouped by the wrapper they belong to.
@@ -568,11 +640,19 @@ pub fn file(api: &Api, externals: &Externals, runtime: &str, handlers: &Handlers
     for plan in &api.plans {
         let cname = &plan.function.name;
         match &plan.kind {
-            Kind::Constructor { target, method, also_on } => {
+            Kind::Constructor {
+                target,
+                method,
+                also_on,
+            } => {
                 let w = &paths.wrappers[target];
                 // A foreign target's constructor is a hidden associated fn of the type
                 // it hangs off; the delegate below is the public method.
-                let home = if w.external.is_some() { also_on.as_ref().map(|(on, _)| on.clone()) } else { None };
+                let home = if w.external.is_some() {
+                    also_on.as_ref().map(|(on, _)| on.clone())
+                } else {
+                    None
+                };
                 let home = home.unwrap_or_else(|| target.clone());
                 let mut body = constructor(plan, &paths, w, method);
                 if home != *target {
@@ -583,15 +663,25 @@ pub fn file(api: &Api, externals: &Externals, runtime: &str, handlers: &Handlers
                 let home_name = &paths.wrappers[&home].rust_name;
                 report.push((cname.clone(), format!("{home_name}::{method}")));
                 if let Some((on, m)) = also_on {
-                    let owner = if home == *target { paths.wrapper_path(w) } else { quote!(Self) };
-                    impls.entry(on.clone()).or_default().push(constructor_delegate(plan, &paths, w, &owner, method, m));
+                    let owner = if home == *target {
+                        paths.wrapper_path(w)
+                    } else {
+                        quote!(Self)
+                    };
+                    impls
+                        .entry(on.clone())
+                        .or_default()
+                        .push(constructor_delegate(plan, &paths, w, &owner, method, m));
                     taken.entry(on.clone()).or_default().push(m.clone());
                 }
             }
             Kind::AsyncPoll { target, on } => {
                 let w = &paths.wrappers[target];
                 impls.entry(on.clone()).or_default().push(async_poll(plan, &paths, w));
-                taken.entry(on.clone()).or_default().extend(["poll".to_owned(), "poll_blocking".to_owned()]);
+                taken
+                    .entry(on.clone())
+                    .or_default()
+                    .extend(["poll".to_owned(), "poll_blocking".to_owned()]);
                 report.push((cname.clone(), format!("{}::poll", paths.wrappers[on].rust_name)));
             }
             Kind::StructInit { target } => {
@@ -599,17 +689,28 @@ pub fn file(api: &Api, externals: &Externals, runtime: &str, handlers: &Handlers
                 let used = taken.entry(target.clone()).or_default();
                 let name = if used.iter().any(|m| m == "new") { "init" } else { "new" };
                 used.push(name.to_owned());
-                impls.entry(target.clone()).or_default().push(struct_init(plan, &paths, w, name));
+                impls
+                    .entry(target.clone())
+                    .or_default()
+                    .push(struct_init(plan, &paths, w, name));
                 report.push((cname.clone(), format!("{}::{}", w.rust_name, name)));
             }
-            Kind::Method { on, method: m, .. } | Kind::Static { on: Some(on), method: m } => {
+            Kind::Method { on, method: m, .. }
+            | Kind::Static {
+                on: Some(on),
+                method: m,
+            } => {
                 let body = method(plan, &paths, m, false);
                 let list = impls.entry(on.clone()).or_default();
                 list.push(body);
                 let names = taken.entry(on.clone()).or_default();
                 names.push(m.clone());
                 report.push((cname.clone(), format!("{}::{}", paths.wrappers[on].rust_name, m)));
-                let handlers = plan.args.iter().filter(|(_, a)| matches!(a, Arg::Handler { .. })).count();
+                let handlers = plan
+                    .args
+                    .iter()
+                    .filter(|(_, a)| matches!(a, Arg::Handler { .. }))
+                    .count();
                 if plan.synchronous_callbacks && handlers == 1 {
                     let once = format!("{m}_once");
                     if !names.contains(&once) {
@@ -625,7 +726,10 @@ pub fn file(api: &Api, externals: &Externals, runtime: &str, handlers: &Handlers
         }
     }
     for (c, destructor) in &api.destructors {
-        report.push((destructor.function.name.clone(), format!("Drop for {}", api.wrappers[c].rust_name)));
+        report.push((
+            destructor.function.name.clone(),
+            format!("Drop for {}", api.wrappers[c].rust_name),
+        ));
     }
 
     let mut items = Vec::new();
@@ -647,12 +751,18 @@ pub fn file(api: &Api, externals: &Externals, runtime: &str, handlers: &Handlers
     let rt = &paths.runtime;
     match handlers {
         HandlersImpl::Inherent => {
-            let fns = api.callbacks.values().map(|cb| emit_callbacks::no_handler_fn(cb, &paths, false));
+            let fns = api
+                .callbacks
+                .values()
+                .map(|cb| emit_callbacks::no_handler_fn(cb, &paths, false));
             items.push(quote!(impl #rt::Handlers { #(#fns)* }));
         }
         HandlersImpl::Trait(name) => {
             let tr = format_ident!("{}", name);
-            let fns = api.callbacks.values().map(|cb| emit_callbacks::no_handler_fn(cb, &paths, true));
+            let fns = api
+                .callbacks
+                .values()
+                .map(|cb| emit_callbacks::no_handler_fn(cb, &paths, true));
             let doc = "Typed \"no handler\" values for this crate's callbacks, as associated functions of `Handlers` (bring the trait into scope).";
             items.push(quote! {
                 #[doc = #doc]

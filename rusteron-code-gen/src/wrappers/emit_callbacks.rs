@@ -49,7 +49,12 @@ pub fn callback_args(cb: &CallbackType, wrappers: &BTreeMap<String, WrapperType>
 }
 
 /// The Rust type of a mapped callback argument.
-pub fn arg_type(cb: &CallbackType, arg: &CbArg, paths: &Paths, wrappers: &BTreeMap<String, WrapperType>) -> TokenStream {
+pub fn arg_type(
+    cb: &CallbackType,
+    arg: &CbArg,
+    paths: &Paths,
+    wrappers: &BTreeMap<String, WrapperType>,
+) -> TokenStream {
     match arg {
         CbArg::Bytes { .. } => quote!(&[u8]),
         CbArg::Str(_) => quote!(&str),
@@ -75,7 +80,12 @@ fn arg_name(cb: &CallbackType, arg: &CbArg) -> proc_macro2::Ident {
 }
 
 /// Converts the C arguments (named as in C) to the mapped Rust values.
-fn arg_conversion(cb: &CallbackType, arg: &CbArg, paths: &Paths, wrappers: &BTreeMap<String, WrapperType>) -> TokenStream {
+fn arg_conversion(
+    cb: &CallbackType,
+    arg: &CbArg,
+    paths: &Paths,
+    wrappers: &BTreeMap<String, WrapperType>,
+) -> TokenStream {
     let rt = &paths.runtime;
     let c = |i: usize| format_ident!("{}", super::names::safe_method_name(&cb.callback.params[i].name));
     match arg {
@@ -113,10 +123,13 @@ pub fn callback_items(cb: &CallbackType, paths: &Paths, wrappers: &BTreeMap<Stri
     let conversions: Vec<_> = args.iter().map(|a| arg_conversion(cb, a, paths, wrappers)).collect();
     let (ret, fallback) = match &cb.callback.raw_ret {
         None => (quote!(), quote!(())),
-        Some(t) => (quote!(-> #t), quote!(
-            // SAFETY: C plain data: all-zero is a valid neutral value.
-            unsafe { ::std::mem::zeroed() }
-        )),
+        Some(t) => (
+            quote!(-> #t),
+            quote!(
+                // SAFETY: C plain data: all-zero is a valid neutral value.
+                unsafe { ::std::mem::zeroed() }
+            ),
+        ),
     };
     let c_params = cb.callback.params.iter().map(|p| {
         let n = format_ident!("{}", super::names::safe_method_name(&p.name));
@@ -124,11 +137,18 @@ pub fn callback_items(cb: &CallbackType, paths: &Paths, wrappers: &BTreeMap<Stri
         quote!(#n: #t)
     });
     let c_params2 = c_params.clone();
-    let clientd = format_ident!("{}", super::names::safe_method_name(&cb.callback.params[cb.clientd_index].name));
+    let clientd = format_ident!(
+        "{}",
+        super::names::safe_method_name(&cb.callback.params[cb.clientd_index].name)
+    );
     let log_fmt = format!(
         "{}({})",
         cb.method_name(),
-        names.iter().map(|n| format!("{n}={{:?}}")).collect::<Vec<_>>().join(", ")
+        names
+            .iter()
+            .map(|n| format!("{n}={{:?}}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let debuggable: Vec<_> = args
         .iter()
@@ -200,7 +220,10 @@ pub fn no_handler_fn(cb: &CallbackType, paths: &Paths, is_trait_item: bool) -> T
     let rt = &paths.runtime;
     let no_handler = format_ident!("{}", cb.no_handler_fn());
     let logger = format_ident!("{}", cb.logger_name());
-    let doc = format!("A typed \"no handler\" for a parameter taking `Option<&Handler<impl {}>>`.", cb.trait_name());
+    let doc = format!(
+        "A typed \"no handler\" for a parameter taking `Option<&Handler<impl {}>>`.",
+        cb.trait_name()
+    );
     let vis = if is_trait_item { quote!() } else { quote!(pub) };
     quote! {
         #[doc = #doc]

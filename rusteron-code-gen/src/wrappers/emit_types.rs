@@ -30,7 +30,11 @@ pub fn wrapper_struct(api: &Api, w: &WrapperType, paths: &Paths, taken: &[String
                 }
             });
             let call = quote!(#f(ptr as *mut #c_ty #(, #extra)*));
-            let status = if d.function.ret == Ty::Void { quote!({ #call; 0 }) } else { quote!(#call) };
+            let status = if d.function.ret == Ty::Void {
+                quote!({ #call; 0 })
+            } else {
+                quote!(#call)
+            };
             let free = if plain {
                 // A caller-allocated struct: C releases what it points to, Rust the box.
                 quote!(#rt::resource::free_boxed::<#c_ty>(ptr);)
@@ -80,7 +84,11 @@ pub fn wrapper_struct(api: &Api, w: &WrapperType, paths: &Paths, taken: &[String
     } else {
         quote!()
     };
-    let plain = if w.is_plain_struct() { plain_struct_items(w, paths, taken) } else { quote!() };
+    let plain = if w.is_plain_struct() {
+        plain_struct_items(w, paths, taken)
+    } else {
+        quote!()
+    };
 
     quote! {
         #(#docs)*
@@ -193,7 +201,10 @@ fn plain_struct_items(w: &WrapperType, paths: &Paths, taken: &[String]) -> Token
     let c_ty = format_ident!("{}", w.c_name);
     let name = format_ident!("{}", w.rust_name);
     let fields = w.fields.as_deref().unwrap_or_default();
-    let accessors = fields.iter().filter(|f| !f.name.starts_with('_')).map(|f| field_accessors(f, paths, taken));
+    let accessors = fields
+        .iter()
+        .filter(|f| !f.name.starts_with('_'))
+        .map(|f| field_accessors(f, paths, taken));
     quote! {
         /// A zero-initialised copy owned by Rust (freed when the last clone drops).
         pub fn new_zeroed() -> Self {
@@ -231,7 +242,11 @@ fn field_accessors(f: &Param, paths: &Paths, taken: &[String]) -> TokenStream {
     let rt = &paths.runtime;
     let field = format_ident!("{}", f.name);
     let raw = &f.raw;
-    let getter_name = if taken.contains(&f.name) { format!("get_{}", f.name) } else { f.name.clone() };
+    let getter_name = if taken.contains(&f.name) {
+        format!("get_{}", f.name)
+    } else {
+        f.name.clone()
+    };
     let getter = format_ident!("{}", names::safe_method_name(&getter_name));
     let setter = format_ident!("set_{}", f.name);
     let getter_tokens = if f.ty.is_c_char_ptr() {
@@ -259,7 +274,8 @@ fn field_accessors(f: &Param, paths: &Paths, taken: &[String]) -> TokenStream {
             }
         }
     };
-    let settable = matches!(f.ty, Ty::Prim(_) | Ty::Bool | Ty::Named(_)) && !taken.iter().any(|t| *t == format!("set_{}", f.name));
+    let settable =
+        matches!(f.ty, Ty::Prim(_) | Ty::Bool | Ty::Named(_)) && !taken.iter().any(|t| *t == format!("set_{}", f.name));
     let setter_tokens = if settable {
         quote! {
             #[inline]

@@ -25,7 +25,10 @@ pub enum Ty {
 impl Ty {
     pub fn parse(ty: &Type) -> Ty {
         match ty {
-            Type::Ptr(p) => Ty::Ptr { mutable: p.mutability.is_some(), inner: Box::new(Ty::parse(&p.elem)) },
+            Type::Ptr(p) => Ty::Ptr {
+                mutable: p.mutability.is_some(),
+                inner: Box::new(Ty::parse(&p.elem)),
+            },
             Type::Tuple(t) if t.elems.is_empty() => Ty::Void,
             Type::Path(p) if p.qself.is_none() => {
                 let last = p.path.segments.last().expect("path has a segment");
@@ -35,11 +38,9 @@ impl Ty {
                 }
                 match name.as_str() {
                     "bool" => Ty::Bool,
-                    "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "isize" | "f32"
-                    | "f64" | "c_int" | "c_uint" | "c_long" | "c_ulong" | "c_char" | "c_uchar" | "c_short"
-                    | "c_ushort" | "c_longlong" | "c_ulonglong" | "c_void" | "c_double" | "c_float" => {
-                        Ty::Prim(name)
-                    }
+                    "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "isize" | "f32" | "f64"
+                    | "c_int" | "c_uint" | "c_long" | "c_ulong" | "c_char" | "c_uchar" | "c_short" | "c_ushort"
+                    | "c_longlong" | "c_ulonglong" | "c_void" | "c_double" | "c_float" => Ty::Prim(name),
                     _ if p.path.segments.len() == 1 => Ty::Named(name),
                     _ => Ty::Other(ty.clone()),
                 }
@@ -170,7 +171,9 @@ fn callback_fn(ty: &Type) -> Option<&syn::TypeBareFn> {
     if last.ident != "Option" {
         return None;
     }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
     match args.args.first()? {
         syn::GenericArgument::Type(Type::BareFn(f)) => Some(f),
         _ => None,
@@ -192,12 +195,19 @@ impl Model {
                         }
                         syn::Fields::Named(f) => {
                             let fields = params_of(
-                                f.named.iter().map(|f| (f.ident.as_ref().map(|i| i.to_string()), f.ty.clone())),
+                                f.named
+                                    .iter()
+                                    .map(|f| (f.ident.as_ref().map(|i| i.to_string()), f.ty.clone())),
                             );
                             let opaque = fields.len() == 1 && fields[0].name == "_unused";
                             model.structs.insert(
                                 name.clone(),
-                                CStruct { name, fields, opaque, docs: docs(&s.attrs) },
+                                CStruct {
+                                    name,
+                                    fields,
+                                    opaque,
+                                    docs: docs(&s.attrs),
+                                },
                             );
                         }
                         _ => {}
@@ -208,21 +218,39 @@ impl Model {
                     // Unions are wrapped like opaque structs (their fields overlap).
                     model.structs.insert(
                         name.clone(),
-                        CStruct { name, fields: Vec::new(), opaque: true, docs: docs(&u.attrs) },
+                        CStruct {
+                            name,
+                            fields: Vec::new(),
+                            opaque: true,
+                            docs: docs(&u.attrs),
+                        },
                     );
                 }
                 Item::Type(t) => {
                     let name = t.ident.to_string();
                     if let Some(f) = callback_fn(&t.ty) {
-                        let params = params_of(f.inputs.iter().map(|a| {
-                            (a.name.as_ref().map(|(n, _)| n.to_string()), a.ty.clone())
-                        }));
+                        let params = params_of(
+                            f.inputs
+                                .iter()
+                                .map(|a| (a.name.as_ref().map(|(n, _)| n.to_string()), a.ty.clone())),
+                        );
                         let (ret, raw_ret) = ret_of(&f.output);
-                        model
-                            .callbacks
-                            .insert(name.clone(), Callback { name, params, ret, raw_ret, docs: docs(&t.attrs) });
+                        model.callbacks.insert(
+                            name.clone(),
+                            Callback {
+                                name,
+                                params,
+                                ret,
+                                raw_ret,
+                                docs: docs(&t.attrs),
+                            },
+                        );
                     } else {
-                        model.aliases.push(Alias { name, target: Ty::parse(&t.ty), docs: docs(&t.attrs) });
+                        model.aliases.push(Alias {
+                            name,
+                            target: Ty::parse(&t.ty),
+                            docs: docs(&t.attrs),
+                        });
                     }
                 }
                 Item::Use(u) => {

@@ -40,19 +40,78 @@ pub fn type_prefix(c_type: &str) -> String {
 /// name must not take.
 pub fn safe_method_name(name: &str) -> String {
     const RESERVED: &[&str] = &[
-        "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl",
-        "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static",
-        "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn",
-        "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual",
-        "yield", "try", "gen",
+        "as",
+        "break",
+        "const",
+        "continue",
+        "crate",
+        "else",
+        "enum",
+        "extern",
+        "false",
+        "fn",
+        "for",
+        "if",
+        "impl",
+        "in",
+        "let",
+        "loop",
+        "match",
+        "mod",
+        "move",
+        "mut",
+        "pub",
+        "ref",
+        "return",
+        "self",
+        "Self",
+        "static",
+        "struct",
+        "super",
+        "trait",
+        "true",
+        "type",
+        "unsafe",
+        "use",
+        "where",
+        "while",
+        "async",
+        "await",
+        "dyn",
+        "abstract",
+        "become",
+        "box",
+        "do",
+        "final",
+        "macro",
+        "override",
+        "priv",
+        "typeof",
+        "unsized",
+        "virtual",
+        "yield",
+        "try",
+        "gen",
         // Members every wrapper has.
-        "get_inner", "from_raw_borrowed", "from_raw_owned", "owner", "is_resource_closed", "checked_ptr",
-        "clone", "clone_struct", "new_zeroed", "fmt",
+        "get_inner",
+        "from_raw_borrowed",
+        "from_raw_owned",
+        "owner",
+        "is_resource_closed",
+        "checked_ptr",
+        "clone",
+        "clone_struct",
+        "new_zeroed",
+        "fmt",
     ];
     if name.is_empty() {
         return "call".into();
     }
-    let name = if name.starts_with(|c: char| c.is_ascii_digit()) { format!("n{name}") } else { name.to_owned() };
+    let name = if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("n{name}")
+    } else {
+        name.to_owned()
+    };
     if RESERVED.contains(&name.as_str()) {
         format!("{name}_")
     } else {

@@ -50,7 +50,8 @@ fn parse<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, S
 }
 
 fn millis_to_nanos(flag: &str, ms: u64) -> Result<u64, String> {
-    ms.checked_mul(1_000_000).ok_or_else(|| format!("{flag}: {ms} ms is too long"))
+    ms.checked_mul(1_000_000)
+        .ok_or_else(|| format!("{flag}: {ms} ms is too long"))
 }
 
 fn run() -> Result<(), String> {
@@ -118,8 +119,13 @@ fn run() -> Result<(), String> {
     }
     let dir = ctx.get_dir().to_owned();
     let driver = AeronDriver::new(&ctx).map_err(|e| format!("cannot start the media driver: {e}"))?;
-    driver.start(false).map_err(|e| format!("cannot start the media driver: {e}"))?;
-    println!("aeronmd: media driver running in {dir} (Aeron {})", rusteron_sys::AERON_VERSION);
+    driver
+        .start(false)
+        .map_err(|e| format!("cannot start the media driver: {e}"))?;
+    println!(
+        "aeronmd: media driver running in {dir} (Aeron {})",
+        rusteron_sys::AERON_VERSION
+    );
     while RUNNING.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(20));
     }
