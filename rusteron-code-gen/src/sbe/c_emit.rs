@@ -77,11 +77,7 @@ pub(super) fn c_type(primitive: Primitive) -> &'static str {
 pub(super) fn c_literal(primitive: Primitive, value: Number) -> String {
     let int = match value {
         Number::Float(f) if primitive.is_float() => {
-            let suffix = if primitive == Primitive::Float {
-                "f"
-            } else {
-                ""
-            };
+            let suffix = if primitive == Primitive::Float { "f" } else { "" };
             return if f.is_nan() {
                 if primitive == Primitive::Float {
                     "SBE_FLOAT_NAN"
@@ -94,9 +90,7 @@ pub(super) fn c_literal(primitive: Primitive, value: Number) -> String {
             };
         }
         Number::Float(f) => f as i128,
-        Number::Int(i) if primitive.is_float() => {
-            return c_literal(primitive, Number::Float(i as f64))
-        }
+        Number::Int(i) if primitive.is_float() => return c_literal(primitive, Number::Float(i as f64)),
         Number::Int(i) => i,
     };
     match primitive {
@@ -172,10 +166,7 @@ pub(super) fn generate(schema: &Schema, namespace: &str) -> Result<Vec<Generated
         push(def.name(), text)?;
     }
     for message in &schema.messages {
-        push(
-            &message.name,
-            c_message::message_header(&ctx, message, &type_headers),
-        )?;
+        push(&message.name, c_message::message_header(&ctx, message, &type_headers))?;
     }
     Ok(files)
 }

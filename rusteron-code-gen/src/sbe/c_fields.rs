@@ -6,13 +6,7 @@ use super::names::c_property;
 
 /// Appends the accessors of `field` of struct `container` to `out`; `outer` is the struct
 /// whose meta-attribute enum and float unions the accessors use (the message for a group).
-pub(super) fn field_functions(
-    ctx: &Ctx,
-    out: &mut String,
-    container: &str,
-    outer: &str,
-    field: &Field,
-) {
+pub(super) fn field_functions(ctx: &Ctx, out: &mut String, container: &str, outer: &str, field: &Field) {
     let p = c_property(&field.name);
     let base = [("C", container), ("O", outer), ("P", p.as_str())];
     let render = |template: &str, extra: &[(&str, &str)]| fill(&fill(template, &base), extra);
@@ -37,10 +31,7 @@ pub(super) fn field_functions(
     match &field.ty {
         FieldType::Encoding(e) => {
             let t = c_type(e.primitive);
-            let null = if e.null_value.is_none()
-                && !e.primitive.is_float()
-                && e.primitive != Primitive::Char
-            {
+            let null = if e.null_value.is_none() && !e.primitive.is_float() && e.primitive != Primitive::Char {
                 format!("SBE_NULLVALUE_{}", e.primitive.name().to_uppercase())
             } else {
                 c_literal(e.primitive, e.null())
@@ -166,9 +157,7 @@ pub(super) fn not_present(since: u32, value: &str) -> String {
     if since == 0 {
         String::new()
     } else {
-        format!(
-            "    if (codec->acting_version < {since})\n    {{\n        return {value};\n    }}\n\n"
-        )
+        format!("    if (codec->acting_version < {since})\n    {{\n        return {value};\n    }}\n\n")
     }
 }
 

@@ -6,13 +6,7 @@ use super::c_message;
 use super::model::*;
 use super::names::{c_property, lower_first};
 
-pub(super) fn group_functions(
-    ctx: &Ctx,
-    out: &mut String,
-    container: &str,
-    outer: &str,
-    group: &Group,
-) {
+pub(super) fn group_functions(ctx: &Ctx, out: &mut String, container: &str, outer: &str, group: &Group) {
     let g = format!("{container}_{}", lower_first(&group.name));
     let dim = ctx.scoped(&group.dimension.name);
     let bl_t = c_type(group.dimension_block_length.primitive);
@@ -42,11 +36,7 @@ pub(super) fn group_functions(
     let absent = if group.since_version > 0 {
         fill(
             GROUP_ABSENT,
-            &[
-                ("G", &g),
-                ("C", container),
-                ("SINCE", &group.since_version.to_string()),
-            ],
+            &[("G", &g), ("C", container), ("SINCE", &group.since_version.to_string())],
         )
     } else {
         String::new()
@@ -95,23 +85,14 @@ pub(super) fn var_data(ctx: &Ctx, out: &mut String, container: &str, outer: &str
             ("C", container),
             ("O", outer),
             ("P", &p),
-            (
-                "ENC",
-                &c_string(var.data.character_encoding.as_deref().unwrap_or("")),
-            ),
-            (
-                "SEM",
-                &c_string(var.data.semantic_type.as_deref().unwrap_or("")),
-            ),
+            ("ENC", &c_string(var.data.character_encoding.as_deref().unwrap_or(""))),
+            ("SEM", &c_string(var.data.semantic_type.as_deref().unwrap_or(""))),
             ("PRESENCE", &presence),
             ("SINCE", &since.to_string()),
             ("ID", &var.id.to_string()),
             ("HDR", &var.header_length.to_string()),
             ("LT", lt),
-            (
-                "READ",
-                &ctx.swap(var.length.primitive, "length_field_value"),
-            ),
+            ("READ", &ctx.swap(var.length.primitive, "length_field_value")),
             ("WRITE", &ctx.swap(var.length.primitive, "length")),
             ("NP0", &not_present(since, "0")),
             ("NPN", &not_present(since, "NULL")),

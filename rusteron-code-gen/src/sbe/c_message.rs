@@ -17,8 +17,7 @@ pub(super) fn message_header(ctx: &Ctx, message: &Message, type_headers: &[Strin
     ));
     out.push_str(&outer_declarations(&m));
     let schema = ctx.schema;
-    let literal =
-        |member: &str, value: i128| c_literal(schema.header_primitive(member), Number::Int(value));
+    let literal = |member: &str, value: i128| c_literal(schema.header_primitive(member), Number::Int(value));
     out.push_str(&fill(
         MESSAGE,
         &[
@@ -36,14 +35,8 @@ pub(super) fn message_header(ctx: &Ctx, message: &Message, type_headers: &[Strin
             ("SID", &literal("schemaId", schema.id.into())),
             ("VER_T", ctx.header_type("version")),
             ("VER", &literal("version", schema.version.into())),
-            (
-                "SEMVER",
-                &c_string(schema.semantic_version.as_deref().unwrap_or("")),
-            ),
-            (
-                "SEMTYPE",
-                &c_string(message.semantic_type.as_deref().unwrap_or("")),
-            ),
+            ("SEMVER", &c_string(schema.semantic_version.as_deref().unwrap_or(""))),
+            ("SEMTYPE", &c_string(message.semantic_type.as_deref().unwrap_or(""))),
         ],
     ));
     body(ctx, &mut out, &m, &m, &message.body);

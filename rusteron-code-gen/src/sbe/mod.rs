@@ -45,8 +45,8 @@ mod rust_types;
 
 pub use error::{SbeError, SbeErrorKind};
 pub use model::{
-    Body, ByteOrder, Choice, CompositeDef, Encoding, EnumDef, Field, FieldType, Group, Message,
-    Number, Presence, Primitive, Schema, SetDef, TypeDef, ValidValue, VarData,
+    Body, ByteOrder, Choice, CompositeDef, Encoding, EnumDef, Field, FieldType, Group, Message, Number, Presence,
+    Primitive, Schema, SetDef, TypeDef, ValidValue, VarData,
 };
 pub use parse::parse_schema;
 

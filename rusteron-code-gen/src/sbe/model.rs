@@ -62,20 +62,17 @@ impl Encoding {
 
     /// `nullValue`, or the primitive's default null.
     pub fn null(&self) -> Number {
-        self.null_value
-            .unwrap_or_else(|| self.primitive.default_null())
+        self.null_value.unwrap_or_else(|| self.primitive.default_null())
     }
 
     /// `minValue`, or the primitive's default minimum.
     pub fn min(&self) -> Number {
-        self.min_value
-            .unwrap_or_else(|| self.primitive.default_min())
+        self.min_value.unwrap_or_else(|| self.primitive.default_min())
     }
 
     /// `maxValue`, or the primitive's default maximum.
     pub fn max(&self) -> Number {
-        self.max_value
-            .unwrap_or_else(|| self.primitive.default_max())
+        self.max_value.unwrap_or_else(|| self.primitive.default_max())
     }
 }
 

@@ -7,9 +7,7 @@ use roxmltree::{Document, Node};
 use super::error::{SbeError, SbeErrorKind as K};
 use super::model::*;
 use super::parse_body::{check_fits, BodyParser};
-use super::parse_util::{
-    attr, encoding, err, field_type, missing, name_of, number, parse_num, place, req,
-};
+use super::parse_util::{attr, encoding, err, field_type, missing, name_of, number, parse_num, place, req};
 
 /// Parses and validates `xml` (an SBE `messageSchema`) into a [`Schema`].
 pub fn parse_schema(xml: &str) -> Result<Schema, SbeError> {
@@ -19,10 +17,7 @@ pub fn parse_schema(xml: &str) -> Result<Schema, SbeError> {
         return Err(err(
             K::Xml,
             root,
-            format!(
-                "the root element is <{}>, not <messageSchema>",
-                root.tag_name().name()
-            ),
+            format!("the root element is <{}>, not <messageSchema>", root.tag_name().name()),
         ));
     }
     let mut types = TypeTable::collect(root)?;
@@ -44,9 +39,7 @@ pub fn parse_schema(xml: &str) -> Result<Schema, SbeError> {
                 return Err(err(
                     K::Invalid,
                     root,
-                    format!(
-                    "header composite `{header_type}` needs an unsigned integer member `{member}`"
-                ),
+                    format!("header composite `{header_type}` needs an unsigned integer member `{member}`"),
                 ))
             }
         }
@@ -60,12 +53,7 @@ pub fn parse_schema(xml: &str) -> Result<Schema, SbeError> {
     let id = parse_num::<u32>(root, "id")?.ok_or_else(|| missing(root, "id"))?;
     let version = parse_num::<u32>(root, "version")?.unwrap_or(0);
     check_fits(root, "schema id", id.into(), header_max("schemaId"))?;
-    check_fits(
-        root,
-        "schema version",
-        version.into(),
-        header_max("version"),
-    )?;
+    check_fits(root, "schema version", version.into(), header_max("version"))?;
     let byte_order = match attr(root, "byteOrder").unwrap_or("littleEndian") {
         "littleEndian" => ByteOrder::LittleEndian,
         "bigEndian" => ByteOrder::BigEndian,
@@ -86,12 +74,7 @@ pub fn parse_schema(xml: &str) -> Result<Schema, SbeError> {
             "types" => {}
             "message" => {
                 let message = BodyParser { types: &mut types }.message(node)?;
-                check_fits(
-                    node,
-                    "template id",
-                    message.id.into(),
-                    header_max("templateId"),
-                )?;
+                check_fits(node, "template id", message.id.into(), header_max("templateId"))?;
                 check_fits(
                     node,
                     "block length",
@@ -182,19 +165,11 @@ impl<'a, 'input> TypeTable<'a, 'input> {
     fn register(&mut self, node: Node<'a, 'input>) -> Result<(), SbeError> {
         let tag = node.tag_name().name();
         if !matches!(tag, "type" | "enum" | "set" | "composite") {
-            return Err(err(
-                K::Invalid,
-                node,
-                format!("unexpected element <{tag}> in <types>"),
-            ));
+            return Err(err(K::Invalid, node, format!("unexpected element <{tag}> in <types>")));
         }
         let name = name_of(node)?;
         if self.raw.insert(name.to_string(), node).is_some() {
-            return Err(err(
-                K::Duplicate,
-                node,
-                format!("a second type is named `{name}`"),
-            ));
+            return Err(err(K::Duplicate, node, format!("a second type is named `{name}`")));
         }
         self.order.push(name.to_string());
         if tag == "composite" {
@@ -220,11 +195,7 @@ impl<'a, 'input> TypeTable<'a, 'input> {
             ));
         };
         if self.resolving.iter().any(|n| n == name) {
-            return Err(err(
-                K::Invalid,
-                node,
-                format!("type `{name}` contains itself"),
-            ));
+            return Err(err(K::Invalid, node, format!("type `{name}` contains itself")));
         }
         self.resolving.push(name.to_string());
         let def = match node.tag_name().name() {
@@ -283,17 +254,10 @@ impl<'a, 'input> TypeTable<'a, 'input> {
             }
             let text = v.text().unwrap_or("").trim();
             let Number::Int(value) = number(v, text, encoding)? else {
-                return Err(err(
-                    K::BadNumber,
-                    v,
-                    format!("enum value `{text}` is not an integer"),
-                ));
+                return Err(err(K::BadNumber, v, format!("enum value `{text}` is not an integer")));
             };
             let value_name = name_of(v)?.to_string();
-            if values
-                .iter()
-                .any(|o| o.name == value_name || o.value == value)
-            {
+            if values.iter().any(|o| o.name == value_name || o.value == value) {
                 return Err(err(
                     K::Duplicate,
                     v,
@@ -336,13 +300,9 @@ impl<'a, 'input> TypeTable<'a, 'input> {
                 ));
             }
             let text = c.text().unwrap_or("").trim();
-            let bit: u32 = text.parse().map_err(|_| {
-                err(
-                    K::BadNumber,
-                    c,
-                    format!("choice bit `{text}` is not a number"),
-                )
-            })?;
+            let bit: u32 = text
+                .parse()
+                .map_err(|_| err(K::BadNumber, c, format!("choice bit `{text}` is not a number")))?;
             if bit as usize >= encoding.size() * 8 {
                 return Err(err(
                     K::BadNumber,
@@ -351,10 +311,7 @@ impl<'a, 'input> TypeTable<'a, 'input> {
                 ));
             }
             let choice_name = name_of(c)?.to_string();
-            if choices
-                .iter()
-                .any(|o| o.name == choice_name || o.bit == bit)
-            {
+            if choices.iter().any(|o| o.name == choice_name || o.bit == bit) {
                 return Err(err(
                     K::Duplicate,
                     c,

@@ -44,13 +44,7 @@ impl BodyParser<'_, '_, '_> {
                 "field" => 0,
                 "group" => 1,
                 "data" => 2,
-                other => {
-                    return Err(err(
-                        K::Invalid,
-                        child,
-                        format!("unexpected element <{other}>"),
-                    ))
-                }
+                other => return Err(err(K::Invalid, child, format!("unexpected element <{other}>"))),
             };
             if child_stage < stage {
                 return Err(err(
@@ -62,11 +56,7 @@ impl BodyParser<'_, '_, '_> {
             stage = child_stage;
             let name = name_of(child)?;
             if !names.insert(name.to_string()) {
-                return Err(err(
-                    K::Duplicate,
-                    child,
-                    format!("a second member is named `{name}`"),
-                ));
+                return Err(err(K::Duplicate, child, format!("a second member is named `{name}`")));
             }
             match tag {
                 "field" => {
@@ -100,22 +90,14 @@ impl BodyParser<'_, '_, '_> {
                     ));
                 }
                 if p != Presence::Constant && e.presence == Presence::Constant {
-                    return Err(err(
-                        K::Invalid,
-                        node,
-                        format!("type `{}` is constant", e.name),
-                    ));
+                    return Err(err(K::Invalid, node, format!("type `{}` is constant", e.name)));
                 }
                 e.presence = p;
                 p
             }
             (FieldType::Encoding(e), None) => e.presence,
             (FieldType::Set(_) | FieldType::Composite(_), Some(Presence::Constant)) => {
-                return Err(err(
-                    K::Invalid,
-                    node,
-                    "only primitive and enum fields can be constant",
-                ))
+                return Err(err(K::Invalid, node, "only primitive and enum fields can be constant"))
             }
             (_, p) => p.unwrap_or(Presence::Required),
         };
@@ -126,9 +108,7 @@ impl BodyParser<'_, '_, '_> {
             (None, _) => None,
             (Some(r), FieldType::Enum(e)) if presence == Presence::Constant => {
                 let (enum_name, value) = r.rsplit_once('.').unwrap_or(("", r));
-                if (!enum_name.is_empty() && enum_name != e.name)
-                    || !e.values.iter().any(|v| v.name == value)
-                {
+                if (!enum_name.is_empty() && enum_name != e.name) || !e.values.iter().any(|v| v.name == value) {
                     return Err(err(
                         K::Invalid,
                         node,
@@ -172,14 +152,10 @@ impl BodyParser<'_, '_, '_> {
             ));
         };
         let (dimension_block_length, _) = unsigned_member(node, &dimension, "blockLength")?;
-        let (dimension_num_in_group, num_in_group_offset) =
-            unsigned_member(node, &dimension, "numInGroup")?;
+        let (dimension_num_in_group, num_in_group_offset) = unsigned_member(node, &dimension, "numInGroup")?;
         let (body, end) = self.body(node)?;
         let block_length = block_length(node, end)?;
-        let max = dimension_block_length
-            .primitive
-            .int_range()
-            .map_or(0, |r| r.1);
+        let max = dimension_block_length.primitive.int_range().map_or(0, |r| r.1);
         check_fits(node, "group block length", block_length as i128, max)?;
         Ok(Group {
             name,
@@ -219,20 +195,12 @@ impl BodyParser<'_, '_, '_> {
                 ty: FieldType::Encoding(e),
                 offset,
                 ..
-            }) if matches!(
-                e.primitive,
-                Primitive::Uint8 | Primitive::Char | Primitive::Int8
-            ) =>
-            {
-                (e.clone(), *offset)
-            }
+            }) if matches!(e.primitive, Primitive::Uint8 | Primitive::Char | Primitive::Int8) => (e.clone(), *offset),
             _ => {
                 return Err(err(
                     K::Invalid,
                     node,
-                    format!(
-                        "var data type `{type_name}` needs a `varData` member of uint8 or char"
-                    ),
+                    format!("var data type `{type_name}` needs a `varData` member of uint8 or char"),
                 ))
             }
         };
@@ -250,11 +218,7 @@ impl BodyParser<'_, '_, '_> {
 }
 
 /// The scalar unsigned integer member `name` of `composite`, and its offset.
-fn unsigned_member(
-    node: Node,
-    composite: &CompositeDef,
-    name: &str,
-) -> Result<(Encoding, usize), SbeError> {
+fn unsigned_member(node: Node, composite: &CompositeDef, name: &str) -> Result<(Encoding, usize), SbeError> {
     match composite.member(name) {
         Some(Field {
             ty: FieldType::Encoding(e),

@@ -59,11 +59,7 @@ pub(super) fn encoding(node: Node) -> Result<Encoding, SbeError> {
     let mut length = parse_num::<usize>(node, "length")?.unwrap_or(1);
     if let Some(value) = &constant {
         if value.is_empty() {
-            return Err(err(
-                K::Invalid,
-                node,
-                format!("constant type `{name}` has no value"),
-            ));
+            return Err(err(K::Invalid, node, format!("constant type `{name}` has no value")));
         }
         if primitive == Primitive::Char {
             length = value.len();
@@ -109,11 +105,7 @@ pub(super) fn number(node: Node, text: &str, primitive: Primitive) -> Result<Num
         err(
             K::BadNumber,
             node,
-            format!(
-                "`{}` is not a valid {} value",
-                text.trim(),
-                primitive.name()
-            ),
+            format!("`{}` is not a valid {} value", text.trim(), primitive.name()),
         )
     })
 }
@@ -134,19 +126,12 @@ pub(super) fn name_of<'a>(node: Node<'a, '_>) -> Result<&'a str, SbeError> {
     if is_identifier(name) {
         Ok(name)
     } else {
-        Err(err(
-            K::Invalid,
-            node,
-            format!("`{name}` is not a valid identifier"),
-        ))
+        Err(err(K::Invalid, node, format!("`{name}` is not a valid identifier")))
     }
 }
 
 /// Attribute `name` parsed as a number, if present.
-pub(super) fn parse_num<T: std::str::FromStr>(
-    node: Node,
-    name: &str,
-) -> Result<Option<T>, SbeError> {
+pub(super) fn parse_num<T: std::str::FromStr>(node: Node, name: &str) -> Result<Option<T>, SbeError> {
     match attr(node, name) {
         None => Ok(None),
         Some(text) => text.trim().parse().map(Some).map_err(|_| {
@@ -161,26 +146,15 @@ pub(super) fn parse_num<T: std::str::FromStr>(
 
 /// A missing-attribute error for `node`.
 pub(super) fn missing(node: Node, name: &str) -> SbeError {
-    err(
-        K::MissingAttribute,
-        node,
-        format!("the attribute `{name}` is required"),
-    )
+    err(K::MissingAttribute, node, format!("the attribute `{name}` is required"))
 }
 
 /// An error about `node`, prefixed with its element name, `name` and line.
 pub(super) fn err(kind: K, node: Node, message: impl AsRef<str>) -> SbeError {
     let line = node.document().text_pos_at(node.range().start).row;
-    let name = node
-        .attribute("name")
-        .map(|n| format!(" `{n}`"))
-        .unwrap_or_default();
+    let name = node.attribute("name").map(|n| format!(" `{n}`")).unwrap_or_default();
     SbeError::new(
         kind,
-        format!(
-            "line {line}, <{}>{name}: {}",
-            node.tag_name().name(),
-            message.as_ref()
-        ),
+        format!("line {line}, <{}>{name}: {}", node.tag_name().name(), message.as_ref()),
     )
 }

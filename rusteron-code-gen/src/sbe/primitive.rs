@@ -106,9 +106,7 @@ impl Primitive {
         match self {
             Self::Char => Number::Int(0),
             Self::Float | Self::Double => Number::Float(f64::NAN),
-            Self::Int8 | Self::Int16 | Self::Int32 | Self::Int64 => {
-                Number::Int(self.int_range().map_or(0, |r| r.0))
-            }
+            Self::Int8 | Self::Int16 | Self::Int32 | Self::Int64 => Number::Int(self.int_range().map_or(0, |r| r.0)),
             _ => Number::Int(self.int_range().map_or(0, |r| r.1)),
         }
     }
@@ -132,9 +130,7 @@ impl Primitive {
             Self::Char => Number::Int(0x7e),
             Self::Float => Number::Float(f64::from(f32::MAX)),
             Self::Double => Number::Float(f64::MAX),
-            Self::Int8 | Self::Int16 | Self::Int32 | Self::Int64 => {
-                Number::Int(self.int_range().map_or(0, |r| r.1))
-            }
+            Self::Int8 | Self::Int16 | Self::Int32 | Self::Int64 => Number::Int(self.int_range().map_or(0, |r| r.1)),
             _ => Number::Int(self.int_range().map_or(0, |r| r.1 - 1)),
         }
     }

@@ -67,21 +67,13 @@ pub(super) struct Bytes {
 impl Bytes {
     /// Expression reading a `primitive` from `buf` at `pos`.
     pub fn read(self, primitive: Primitive, buf: &str, pos: &str) -> String {
-        let from = if self.little {
-            "from_le_bytes"
-        } else {
-            "from_be_bytes"
-        };
+        let from = if self.little { "from_le_bytes" } else { "from_be_bytes" };
         format!("{}::{from}(sbe_read({buf}, {pos}))", rust_type(primitive))
     }
 
     /// Statement writing `value` (of type `primitive`) to `buf` at `pos`.
     pub fn write(self, buf: &str, pos: &str, value: &str) -> String {
-        let to = if self.little {
-            "to_le_bytes"
-        } else {
-            "to_be_bytes"
-        };
+        let to = if self.little { "to_le_bytes" } else { "to_be_bytes" };
         format!("sbe_write({buf}, {pos}, {value}.{to}());")
     }
 }
@@ -138,9 +130,7 @@ pub(super) fn rust_literal(primitive: Primitive, value: Number) -> String {
                 format!("{f:?}")
             }
         }
-        (_, Number::Int(i)) if primitive.is_float() => {
-            rust_literal(primitive, Number::Float(i as f64))
-        }
+        (_, Number::Int(i)) if primitive.is_float() => rust_literal(primitive, Number::Float(i as f64)),
         (_, Number::Float(f)) => rust_literal(primitive, Number::Int(f as i128)),
         (_, Number::Int(i)) => match primitive.int_range() {
             Some((lo, _)) if i == lo && lo != 0 => format!("{t}::MIN"),
@@ -239,15 +229,10 @@ fn prelude(w: &mut W, schema: &Schema) {
     w.doc("Id of the SBE schema these codecs implement.");
     w.line(&format!("pub const SBE_SCHEMA_ID: {id_t} = {};", schema.id));
     w.doc("Version of the SBE schema these codecs implement.");
-    w.line(&format!(
-        "pub const SBE_SCHEMA_VERSION: {ver_t} = {};",
-        schema.version
-    ));
+    w.line(&format!("pub const SBE_SCHEMA_VERSION: {ver_t} = {};", schema.version));
     w.doc("Semantic version of the SBE schema (empty when the schema gives none).");
     let semver = schema.semantic_version.as_deref().unwrap_or("");
-    w.line(&format!(
-        "pub const SBE_SEMANTIC_VERSION: &str = {semver:?};"
-    ));
+    w.line(&format!("pub const SBE_SEMANTIC_VERSION: &str = {semver:?};"));
     w.line(PRELUDE);
 }
 

@@ -9,12 +9,7 @@ use super::rust_members::{decoder_members, encoder_members};
 use super::rust_message::{Methods, Pos};
 
 /// The encoder of one entry-by-entry group, then those of its nested groups.
-pub(super) fn group_encoder(
-    w: &mut W,
-    bytes: Bytes,
-    outer: &str,
-    g: &Group,
-) -> Result<(), SbeError> {
+pub(super) fn group_encoder(w: &mut W, bytes: Bytes, outer: &str, g: &Group) -> Result<(), SbeError> {
     let prefix = format!("{outer}{}", pascal(&g.name));
     let name = format!("{prefix}Encoder");
     let bl_t = rust_type(g.dimension_block_length.primitive);
@@ -36,10 +31,7 @@ pub(super) fn group_encoder(
     w.line("");
     w.open(&format!("impl {name}<'_>"));
     w.doc("Block length of one entry.");
-    w.line(&format!(
-        "pub const SBE_BLOCK_LENGTH: {bl_t} = {};",
-        g.block_length
-    ));
+    w.line(&format!("pub const SBE_BLOCK_LENGTH: {bl_t} = {};", g.block_length));
     w.doc("Length of the group's dimension header.");
     w.line(&format!(
         "pub const SBE_HEADER_SIZE: usize = {};",
@@ -66,14 +58,7 @@ pub(super) fn group_encoder(
     w.line("self.index += 1;");
     w.line("Ok(self)");
     w.close();
-    encoder_members(
-        w,
-        bytes,
-        &prefix,
-        &g.body,
-        Pos { group: true },
-        &mut methods,
-    )?;
+    encoder_members(w, bytes, &prefix, &g.body, Pos { group: true }, &mut methods)?;
     w.close();
     for inner in &g.body.groups {
         group_encoder(w, bytes, &prefix, inner)?;
@@ -82,13 +67,7 @@ pub(super) fn group_encoder(
 }
 
 /// The decoder of one group, then those of its nested groups.
-pub(super) fn group_decoder(
-    w: &mut W,
-    bytes: Bytes,
-    ver_t: &str,
-    outer: &str,
-    g: &Group,
-) -> Result<(), SbeError> {
+pub(super) fn group_decoder(w: &mut W, bytes: Bytes, ver_t: &str, outer: &str, g: &Group) -> Result<(), SbeError> {
     let prefix = format!("{outer}{}", pascal(&g.name));
     let name = format!("{prefix}Decoder");
     let mut methods = Methods::new(&name, &["count", "has_next", "acting_version", "advance"]);
@@ -142,14 +121,7 @@ pub(super) fn group_decoder(
     w.line("self.index += 1;");
     w.line("Ok(self)");
     w.close();
-    decoder_members(
-        w,
-        bytes,
-        &prefix,
-        &g.body,
-        Pos { group: true },
-        &mut methods,
-    )?;
+    decoder_members(w, bytes, &prefix, &g.body, Pos { group: true }, &mut methods)?;
     w.close();
     for inner in &g.body.groups {
         group_decoder(w, bytes, ver_t, &prefix, inner)?;

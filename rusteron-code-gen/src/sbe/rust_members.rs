@@ -18,11 +18,7 @@ pub(super) fn encoder_members(
     pos: Pos,
     methods: &mut Methods,
 ) -> Result<(), SbeError> {
-    for f in body
-        .fields
-        .iter()
-        .filter(|f| f.presence != Presence::Constant)
-    {
+    for f in body.fields.iter().filter(|f| f.presence != Presence::Constant) {
         let base = snake(&f.name);
         let place = at("self.offset", f.offset);
         let doc = f.description.as_deref().unwrap_or("");
@@ -56,9 +52,7 @@ pub(super) fn encoder_members(
                     f.name
                 ));
                 methods.claim(w, &format!("set_{base}_raw"))?;
-                w.open(&format!(
-                    "pub fn set_{base}_raw(&mut self, value: {t}) -> &mut Self"
-                ));
+                w.open(&format!("pub fn set_{base}_raw(&mut self, value: {t}) -> &mut Self"));
                 w.line(&bytes.write("self.buf", &place, "value"));
             }
             FieldType::Composite(c) => {
@@ -104,18 +98,12 @@ pub(super) fn encoder_members(
             to_u64(num.primitive, "count")
         );
         if min > lo {
-            w.open(&format!(
-                "if count < {}",
-                rust_literal(num.primitive, Number::Int(min))
-            ));
+            w.open(&format!("if count < {}", rust_literal(num.primitive, Number::Int(min))));
             w.line(&range_error);
             w.close();
         }
         if max < hi {
-            w.open(&format!(
-                "if count > {}",
-                rust_literal(num.primitive, Number::Int(max))
-            ));
+            w.open(&format!("if count > {}", rust_literal(num.primitive, Number::Int(max))));
             w.line(&range_error);
             w.close();
         }
@@ -154,7 +142,9 @@ pub(super) fn encoder_members(
             "pub fn put_{base}(&mut self, value: &[u8]) -> Result<&mut Self, SbeCodecError>"
         ));
         w.open(&format!("if value.len() as u64 > {max}"));
-        w.line(&format!("return Err(SbeCodecError::LengthOutOfRange {{ length: value.len() as u64, max: {max} }});"));
+        w.line(&format!(
+            "return Err(SbeCodecError::LengthOutOfRange {{ length: value.len() as u64, max: {max} }});"
+        ));
         w.close();
         w.line(&format!("let start = {};", pos.value()));
         w.line(&format!(
@@ -195,36 +185,23 @@ pub(super) fn decoder_members(
             }
         };
         w.line("");
-        w.doc(&format!(
-            "`{}`. {}",
-            f.name,
-            f.description.as_deref().unwrap_or("")
-        ));
+        w.doc(&format!("`{}`. {}", f.name, f.description.as_deref().unwrap_or("")));
         methods.claim(w, &ident)?;
         match &f.ty {
             FieldType::Encoding(e) if f.presence == Presence::Constant => {
-                w.open(&format!(
-                    "pub const fn {ident}(&self) -> {}",
-                    constant_type(e)
-                ));
+                w.open(&format!("pub const fn {ident}(&self) -> {}", constant_type(e)));
                 w.line(&constant_value(e));
             }
             FieldType::Enum(e) if f.presence == Presence::Constant => {
                 let value = f.value_ref.as_deref().unwrap_or("");
-                w.open(&format!(
-                    "pub const fn {ident}(&self) -> {}",
-                    pascal(&e.name)
-                ));
+                w.open(&format!("pub const fn {ident}(&self) -> {}", pascal(&e.name)));
                 w.line(&format!("{}::{}", pascal(&e.name), pascal(value)));
             }
             FieldType::Encoding(e) if e.length == 1 && f.presence == Presence::Optional => {
                 let t = rust_type(e.primitive);
                 w.open(&format!("pub fn {ident}(&self) -> Option<{t}>"));
                 guard(w, "None");
-                w.line(&format!(
-                    "let value = {};",
-                    bytes.read(e.primitive, "self.buf", &place)
-                ));
+                w.line(&format!("let value = {};", bytes.read(e.primitive, "self.buf", &place)));
                 let is_null = if matches!(e.null(), Number::Float(x) if x.is_nan()) {
                     "value.is_nan()".to_string()
                 } else {
@@ -246,16 +223,10 @@ pub(super) fn decoder_members(
             FieldType::Enum(e) => {
                 let t = rust_type(e.encoding);
                 w.open(&format!("pub fn {ident}(&self) -> {}", pascal(&e.name)));
-                w.line(&format!(
-                    "{}::from_value(self.{base}_raw())",
-                    pascal(&e.name)
-                ));
+                w.line(&format!("{}::from_value(self.{base}_raw())", pascal(&e.name)));
                 w.close();
                 w.line("");
-                w.doc(&format!(
-                    "`{}` as encoded, named by the enum or not.",
-                    f.name
-                ));
+                w.doc(&format!("`{}` as encoded, named by the enum or not.", f.name));
                 methods.claim(w, &format!("{base}_raw"))?;
                 w.open(&format!("pub fn {base}_raw(&self) -> {t}"));
                 guard(w, &rust_literal(e.encoding, Number::Int(e.null_value)));
@@ -267,15 +238,9 @@ pub(super) fn decoder_members(
                 w.line(&read_value(bytes, &f.ty, "self.buf", &place));
             }
             FieldType::Composite(c) if since > 0 => {
-                w.open(&format!(
-                    "pub fn {ident}(&self) -> Option<{}>",
-                    pascal(&c.name)
-                ));
+                w.open(&format!("pub fn {ident}(&self) -> Option<{}>", pascal(&c.name)));
                 guard(w, "None");
-                w.line(&format!(
-                    "Some({})",
-                    read_value(bytes, &f.ty, "self.buf", &place)
-                ));
+                w.line(&format!("Some({})", read_value(bytes, &f.ty, "self.buf", &place)));
             }
             FieldType::Composite(c) => {
                 w.open(&format!("pub fn {ident}(&self) -> {}", pascal(&c.name)));
@@ -313,20 +278,10 @@ pub(super) fn decoder_members(
         let bl = &g.dimension_block_length;
         let bl_offset = g.dimension.member("blockLength").map_or(0, |m| m.offset);
         let read_bl = bytes.read(bl.primitive, "self.buf", &at("start", bl_offset));
-        w.line(&format!(
-            "let block_length = {};",
-            to_usize(bl.primitive, &read_bl)
-        ));
+        w.line(&format!("let block_length = {};", to_usize(bl.primitive, &read_bl)));
         let num = &g.dimension_num_in_group;
-        let read_num = bytes.read(
-            num.primitive,
-            "self.buf",
-            &at("start", g.num_in_group_offset),
-        );
-        w.line(&format!(
-            "let count = {};",
-            to_usize(num.primitive, &read_num)
-        ));
+        let read_num = bytes.read(num.primitive, "self.buf", &at("start", g.num_in_group_offset));
+        w.line(&format!("let count = {};", to_usize(num.primitive, &read_num)));
         w.line(&format!("{} = first;", pos.value()));
         w.line(&format!(
             "Ok({name} {{ buf: self.buf, position: {}, block_length, count, index: 0, offset: first, acting_version: self.acting_version }})",
@@ -344,22 +299,14 @@ pub(super) fn decoder_members(
                 w.close();
             }
         };
-        let read_length = to_usize(
-            v.length.primitive,
-            &bytes.read(v.length.primitive, "self.buf", "start"),
-        );
+        let read_length = to_usize(v.length.primitive, &bytes.read(v.length.primitive, "self.buf", "start"));
         w.line("");
         w.doc(&format!("Length of `{}`, without moving past it.", v.name));
         methods.claim(w, &format!("{base}_length"))?;
-        w.open(&format!(
-            "pub fn {base}_length(&self) -> Result<usize, SbeCodecError>"
-        ));
+        w.open(&format!("pub fn {base}_length(&self) -> Result<usize, SbeCodecError>"));
         guard(w, "0");
         w.line(&format!("let start = {};", pos.value()));
-        w.line(&format!(
-            "sbe_check(self.buf.len(), start, {})?;",
-            v.header_length
-        ));
+        w.line(&format!("sbe_check(self.buf.len(), start, {})?;", v.header_length));
         w.line(&format!("Ok({read_length})"));
         w.close();
         w.line("");
@@ -369,9 +316,7 @@ pub(super) fn decoder_members(
             v.description.as_deref().unwrap_or("")
         ));
         methods.claim(w, &ident)?;
-        w.open(&format!(
-            "pub fn {ident}(&mut self) -> Result<&'a [u8], SbeCodecError>"
-        ));
+        w.open(&format!("pub fn {ident}(&mut self) -> Result<&'a [u8], SbeCodecError>"));
         guard(w, "&[]");
         w.line(&format!("let start = {};", pos.value()));
         w.line(&format!(
@@ -385,10 +330,7 @@ pub(super) fn decoder_members(
         w.close();
         if let Some(encoding) = &v.data.character_encoding {
             w.line("");
-            w.doc(&format!(
-                "Reads `{}` ({encoding}) as text and moves past it.",
-                v.name
-            ));
+            w.doc(&format!("Reads `{}` ({encoding}) as text and moves past it.", v.name));
             methods.claim(w, &format!("{base}_as_str"))?;
             w.open(&format!(
                 "pub fn {base}_as_str(&mut self) -> Result<&'a str, SbeCodecError>"

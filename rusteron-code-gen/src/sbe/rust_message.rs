@@ -70,10 +70,7 @@ impl Methods {
         if self.names.iter().any(|n| n == name) {
             return Err(SbeError::new(
                 SbeErrorKind::Duplicate,
-                format!(
-                    "`{}` would have two methods named `{name}`; rename a field",
-                    self.owner
-                ),
+                format!("`{}` would have two methods named `{name}`; rename a field", self.owner),
             ));
         }
         self.names.push(name.to_string());
@@ -89,12 +86,7 @@ impl Methods {
 }
 
 /// The encoder and decoder of `message` and its groups.
-pub(super) fn message(
-    w: &mut W,
-    bytes: Bytes,
-    schema: &Schema,
-    message: &Message,
-) -> Result<(), SbeError> {
+pub(super) fn message(w: &mut W, bytes: Bytes, schema: &Schema, message: &Message) -> Result<(), SbeError> {
     let prefix = pascal(&message.name);
     let header = pascal(&schema.header.name);
     let bl_t = rust_type(schema.header_primitive("blockLength"));
@@ -109,16 +101,11 @@ pub(super) fn message(
             message.block_length
         ));
         w.doc("Template id of the message.");
-        w.line(&format!(
-            "pub const SBE_TEMPLATE_ID: {tid_t} = {};",
-            message.id
-        ));
+        w.line(&format!("pub const SBE_TEMPLATE_ID: {tid_t} = {};", message.id));
         w.doc("Id of the schema.");
         w.line(&format!("pub const SBE_SCHEMA_ID: {id_t} = SBE_SCHEMA_ID;"));
         w.doc("Version of the schema.");
-        w.line(&format!(
-            "pub const SBE_SCHEMA_VERSION: {ver_t} = SBE_SCHEMA_VERSION;"
-        ));
+        w.line(&format!("pub const SBE_SCHEMA_VERSION: {ver_t} = SBE_SCHEMA_VERSION;"));
     };
     let offset_of = |member: &str| schema.header.member(member).map_or(0, |m| m.offset);
 
@@ -151,9 +138,7 @@ pub(super) fn message(
     w.line("");
     w.doc("Writes the message header at `offset` of `buf`, then wraps the root block after it.");
     w.open("pub fn wrap_and_apply_header(buf: &'a mut [u8], offset: usize) -> Result<Self, SbeCodecError>");
-    w.line(&format!(
-        "sbe_check(buf.len(), offset, {header}::ENCODED_LENGTH)?;"
-    ));
+    w.line(&format!("sbe_check(buf.len(), offset, {header}::ENCODED_LENGTH)?;"));
     for (member, value) in [
         ("blockLength", "Self::SBE_BLOCK_LENGTH"),
         ("templateId", "Self::SBE_TEMPLATE_ID"),
@@ -162,23 +147,14 @@ pub(super) fn message(
     ] {
         w.line(&bytes.write("buf", &at("offset", offset_of(member)), value));
     }
-    w.line(&format!(
-        "Self::wrap(buf, offset + {header}::ENCODED_LENGTH)"
-    ));
+    w.line(&format!("Self::wrap(buf, offset + {header}::ENCODED_LENGTH)"));
     w.close();
     w.line("");
     w.doc("Bytes encoded so far from the start of the root block (the header not included).");
     w.open("pub fn encoded_length(&self) -> usize");
     w.line("self.position - self.offset");
     w.close();
-    encoder_members(
-        w,
-        bytes,
-        &prefix,
-        &message.body,
-        Pos { group: false },
-        &mut methods,
-    )?;
+    encoder_members(w, bytes, &prefix, &message.body, Pos { group: false }, &mut methods)?;
     w.close();
     for g in &message.body.groups {
         group_encoder(w, bytes, &prefix, g)?;
@@ -264,14 +240,7 @@ pub(super) fn message(
     w.open("pub fn encoded_length(&self) -> usize");
     w.line("self.position - self.offset");
     w.close();
-    decoder_members(
-        w,
-        bytes,
-        &prefix,
-        &message.body,
-        Pos { group: false },
-        &mut methods,
-    )?;
+    decoder_members(w, bytes, &prefix, &message.body, Pos { group: false }, &mut methods)?;
     w.close();
     for g in &message.body.groups {
         group_decoder(w, bytes, ver_t, &prefix, g)?;

@@ -39,24 +39,14 @@ pub(super) fn read_value(bytes: Bytes, ty: &FieldType, buf: &str, pos: &str) -> 
                 n = e.length
             )
         }
-        FieldType::Enum(e) => format!(
-            "{}::from_value({})",
-            pascal(&e.name),
-            bytes.read(e.encoding, buf, pos)
-        ),
+        FieldType::Enum(e) => format!("{}::from_value({})", pascal(&e.name), bytes.read(e.encoding, buf, pos)),
         FieldType::Set(s) => format!("{}({})", pascal(&s.name), bytes.read(s.encoding, buf, pos)),
         FieldType::Composite(c) => format!("{}::read({buf}, {pos})", pascal(&c.name)),
     }
 }
 
 /// Statement writing `value` (an expression of [`value_type`]) to `buf` at `pos`.
-pub(super) fn write_value(
-    bytes: Bytes,
-    ty: &FieldType,
-    buf: &str,
-    pos: &str,
-    value: &str,
-) -> String {
+pub(super) fn write_value(bytes: Bytes, ty: &FieldType, buf: &str, pos: &str, value: &str) -> String {
     match ty {
         FieldType::Encoding(e) if e.length == 1 => bytes.write(buf, pos, value),
         FieldType::Encoding(e) if rust_type(e.primitive) == "u8" => {
@@ -106,11 +96,7 @@ pub(super) fn enum_type(w: &mut W, def: &EnumDef) -> Result<(), SbeError> {
     w.line("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]");
     w.open(&format!("pub enum {name}"));
     for (v, variant) in def.values.iter().zip(&variants) {
-        w.doc(
-            v.description
-                .as_deref()
-                .unwrap_or(&format!("`{}`.", v.name)),
-        );
+        w.doc(v.description.as_deref().unwrap_or(&format!("`{}`.", v.name)));
         w.line(&format!("{variant},"));
     }
     w.doc("The null value, which unknown encoded values also decode to.");
@@ -186,10 +172,7 @@ pub(super) fn set_type(w: &mut W, def: &SetDef) {
         if i > 0 {
             w.line("");
         }
-        w.doc(&format!(
-            "Whether `{}` (bit {}) is set.",
-            choice.name, choice.bit
-        ));
+        w.doc(&format!("Whether `{}` (bit {}) is set.", choice.name, choice.bit));
         w.open(&format!("pub const fn {method}(self) -> bool"));
         w.line(&format!("(self.0 & {mask}) != 0"));
         w.close();
@@ -202,9 +185,7 @@ pub(super) fn set_type(w: &mut W, def: &SetDef) {
         w.close();
         w.line("");
         w.doc(&format!("Sets `{}` to `on`.", choice.name));
-        w.open(&format!(
-            "pub fn set_{base}(&mut self, on: bool) -> &mut Self"
-        ));
+        w.open(&format!("pub fn set_{base}(&mut self, on: bool) -> &mut Self"));
         w.line(&format!("*self = self.with_{base}(on);"));
         w.line("self");
         w.close();
@@ -235,30 +216,15 @@ pub(super) fn composite_type(w: &mut W, bytes: Bytes, def: &CompositeDef) {
     w.line(&format!("#[derive(Debug, Clone, Copy, PartialEq{eq})]"));
     w.open(&format!("pub struct {name}"));
     for m in &stored {
-        w.doc(
-            m.description
-                .as_deref()
-                .unwrap_or(&format!("`{}`.", m.name)),
-        );
-        w.line(&format!(
-            "pub {}: {},",
-            rust_ident(&snake(&m.name)),
-            value_type(&m.ty)
-        ));
+        w.doc(m.description.as_deref().unwrap_or(&format!("`{}`.", m.name)));
+        w.line(&format!("pub {}: {},", rust_ident(&snake(&m.name)), value_type(&m.ty)));
     }
     w.close();
     w.line("");
     w.open(&format!("impl {name}"));
     w.doc("Encoded length in bytes.");
-    w.line(&format!(
-        "pub const ENCODED_LENGTH: usize = {};",
-        def.encoded_length
-    ));
-    for m in def
-        .members
-        .iter()
-        .filter(|m| m.presence == Presence::Constant)
-    {
+    w.line(&format!("pub const ENCODED_LENGTH: usize = {};", def.encoded_length));
+    for m in def.members.iter().filter(|m| m.presence == Presence::Constant) {
         if let FieldType::Encoding(e) = &m.ty {
             w.line("");
             w.doc(&format!("The constant `{}`.", m.name));
@@ -296,22 +262,14 @@ pub(super) fn composite_type(w: &mut W, bytes: Bytes, def: &CompositeDef) {
     w.line("Ok(Self::read(buf, offset))");
     w.close();
     w.line("");
-    w.doc(
-        "Writes this value at `offset` of `buf`; bytes that would fall past the end are dropped.",
-    );
+    w.doc("Writes this value at `offset` of `buf`; bytes that would fall past the end are dropped.");
     w.open("pub fn write(&self, buf: &mut [u8], offset: usize)");
     if stored.is_empty() {
         w.line("let _ = (buf, offset);");
     }
     for m in &stored {
         let value = format!("self.{}", rust_ident(&snake(&m.name)));
-        w.line(&write_value(
-            bytes,
-            &m.ty,
-            "buf",
-            &at("offset", m.offset),
-            &value,
-        ));
+        w.line(&write_value(bytes, &m.ty, "buf", &at("offset", m.offset), &value));
     }
     w.close();
     w.line("");
@@ -339,9 +297,6 @@ pub(super) fn constant_value(e: &Encoding) -> String {
     if e.primitive == Primitive::Char {
         format!("{text:?}")
     } else {
-        rust_literal(
-            e.primitive,
-            Number::parse(text, e.primitive).unwrap_or(Number::Int(0)),
-        )
+        rust_literal(e.primitive, Number::parse(text, e.primitive).unwrap_or(Number::Int(0)))
     }
 }
