@@ -59,3 +59,17 @@ pub unsafe fn c_str_to_str<'a>(ptr: *const std::os::raw::c_char) -> &'a str {
     let bytes = CStr::from_ptr(ptr).to_bytes();
     std::str::from_utf8(bytes).unwrap_or_else(|e| std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default())
 }
+
+/// Reads a length-delimited C string (`label` + `label_length`) as `&str`: no NUL needed,
+/// no allocation; stops at the first invalid UTF-8 byte (Aeron's own texts are ASCII).
+///
+/// # Safety
+/// `ptr` must be NULL or point to `len` readable bytes valid for `'a`.
+#[inline]
+pub unsafe fn bytes_to_str<'a>(ptr: *const u8, len: usize) -> &'a str {
+    if ptr.is_null() || len == 0 {
+        return "";
+    }
+    let bytes = std::slice::from_raw_parts(ptr, len);
+    std::str::from_utf8(bytes).unwrap_or_else(|e| std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default())
+}

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{CStruct, Callback, Function, Model, Param, Ty};
+use super::model::{is_length_of, CStruct, Callback, Function, Model, Param, Ty};
 use super::names;
 
 /// A C type that gets a wrapper struct.
@@ -64,6 +64,8 @@ pub enum Arg {
     Slice { name: String, mutable: bool, c_char: bool },
     /// `const char *` → `&CStr`.
     CStr { name: String },
+    /// `(const char *, length)` → `&str` (not NUL-terminated in C).
+    StrLen { name: String, len_ty: syn::Type },
     /// `T *` of a wrapper type → `&W`.
     Wrapper { name: String, wrapper: String },
     /// callback + clientd → `Option<&Handler<H>>`.
@@ -462,6 +464,13 @@ fn plan_function(ctx: &Ctx, f: &Function, api: &Api, used: &mut BTreeMap<String,
                         c_char: true,
                     },
                 ));
+                i += 2;
+                continue;
+            }
+        }
+        if let (Ty::Ptr { mutable: false, .. }, true, Some(n)) = (&p.ty, p.ty.is_c_char_ptr(), next) {
+            if is_length_of(n) {
+                args.push((i, Arg::StrLen { name, len_ty: n.raw.clone() }));
                 i += 2;
                 continue;
             }

@@ -90,6 +90,13 @@ fn pieces(plan: &Plan, paths: &Paths, closed_ret: &TokenStream, register_on: &To
                 p.c_args.push(ptr);
                 p.c_args.push(quote!(#id.len()));
             }
+            Arg::StrLen { name, len_ty } => {
+                let id = ident(name);
+                p.param_names.push(id.clone());
+                p.params.push(quote!(#id: &str));
+                p.c_args.push(quote!(#id.as_ptr() as *const ::std::os::raw::c_char));
+                p.c_args.push(quote!(#id.len() as #len_ty));
+            }
             Arg::CStr { name } => {
                 let id = ident(name);
                 p.param_names.push(id.clone());
@@ -406,7 +413,7 @@ fn method(plan: &Plan, paths: &Paths, name: &str, closure: bool) -> TokenStream 
 
 fn c_width(arg: &Arg) -> usize {
     match arg {
-        Arg::Slice { .. } | Arg::Handler { .. } => 2,
+        Arg::Slice { .. } | Arg::Handler { .. } | Arg::StrLen { .. } => 2,
         _ => 1,
     }
 }

@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::classify::{CallbackType, WrapperType};
 use super::emit::Paths;
-use super::model::Ty;
+use super::model::{is_length_of, Ty};
 use std::collections::BTreeMap;
 
 /// How one callback argument reaches Rust.
@@ -15,6 +15,8 @@ pub enum CbArg {
     Bytes { ptr: usize, len: usize },
     /// `const char *` → `&str`.
     Str(usize),
+    /// `(const char *, length)` → `&str` cut at the length.
+    StrLen { ptr: usize, len: usize },
     /// A wrapper pointer → the wrapper, borrowed.
     Wrapper(usize, String),
     /// As C gives it.
@@ -33,6 +35,11 @@ pub fn callback_args(cb: &CallbackType, wrappers: &BTreeMap<String, WrapperType>
         let p = &params[i];
         if p.ty.is_u8_ptr() == Some(false) && params.get(i + 1).is_some_and(|n| n.ty.is_usize()) {
             out.push(CbArg::Bytes { ptr: i, len: i + 1 });
+            i += 2;
+            continue;
+        }
+        if p.ty.is_c_char_ptr() && params.get(i + 1).is_some_and(is_length_of) {
+            out.push(CbArg::StrLen { ptr: i, len: i + 1 });
             i += 2;
             continue;
         }
@@ -57,7 +64,7 @@ pub fn arg_type(
 ) -> TokenStream {
     match arg {
         CbArg::Bytes { .. } => quote!(&[u8]),
-        CbArg::Str(_) => quote!(&str),
+        CbArg::Str(_) | CbArg::StrLen { .. } => quote!(&str),
         CbArg::Wrapper(_, c) => paths.wrapper_path(&wrappers[c]),
         CbArg::Raw(i) => {
             let ty = &cb.callback.params[*i].raw;
@@ -68,7 +75,7 @@ pub fn arg_type(
 
 fn arg_name(cb: &CallbackType, arg: &CbArg) -> proc_macro2::Ident {
     let i = match arg {
-        CbArg::Bytes { ptr, .. } => *ptr,
+        CbArg::Bytes { ptr, .. } | CbArg::StrLen { ptr, .. } => *ptr,
         CbArg::Str(i) | CbArg::Wrapper(i, _) | CbArg::Raw(i) => *i,
     };
     let name = &cb.callback.params[i].name;
@@ -96,6 +103,10 @@ fn arg_conversion(
         CbArg::Str(i) => {
             let p = c(*i);
             quote!(#rt::strings::c_str_to_str(#p))
+        }
+        CbArg::StrLen { ptr, len } => {
+            let (p, l) = (c(*ptr), c(*len));
+            quote!(#rt::strings::bytes_to_str(#p as *const u8, #l as usize))
         }
         CbArg::Wrapper(i, w) => {
             let p = c(*i);

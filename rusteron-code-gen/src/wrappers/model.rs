@@ -69,6 +69,11 @@ impl Ty {
         *self == Ty::Prim("usize".into())
     }
 
+    /// An integer type that can carry a length (`size_t`, `int32_t`, ...).
+    pub fn is_integer(&self) -> bool {
+        matches!(self, Ty::Prim(p) if ["usize", "i32", "u32", "i64", "u64", "c_int", "c_uint"].contains(&p.as_str()))
+    }
+
     /// The named type behind one pointer level.
     pub fn pointee_name(&self) -> Option<&str> {
         match self {
@@ -87,6 +92,12 @@ impl Ty {
             _ => None,
         }
     }
+}
+
+/// True when `param` is the length of the string parameter just before it
+/// (`label` + `label_length`, `uri` + `uri_len`).
+pub fn is_length_of(param: &Param) -> bool {
+    param.ty.is_integer() && (param.name.ends_with("_length") || param.name.ends_with("_len") || param.name == "length")
 }
 
 /// A parameter or field: name and type.
