@@ -69,8 +69,6 @@ pub enum AeronErrorType {
     /// The Rust wrapper was used after it (or its parent) was closed; no C memory was
     /// touched.
     ResourceClosed,
-    /// An explicit close was refused: resources created from this one are still open.
-    ResourceInUse,
     /// An argument was rejected before reaching C (interior NUL, length out of range...).
     InvalidArgument,
     /// A system error (`errno` value).
@@ -103,7 +101,6 @@ impl AeronErrorType {
             TIMED_OUT_CODE => TimedOut,
             RESOURCE_CLOSED_CODE => ResourceClosed,
             INVALID_ARGUMENT_CODE => InvalidArgument,
-            RESOURCE_IN_USE_CODE => ResourceInUse,
             code if code > 0 => Errno(code),
             code => Unknown(code),
         }
@@ -143,8 +140,6 @@ pub const TIMED_OUT_CODE: i32 = -234_324;
 pub const RESOURCE_CLOSED_CODE: i32 = -234_325;
 /// Code used for [`AeronErrorType::InvalidArgument`] (not a C code).
 pub const INVALID_ARGUMENT_CODE: i32 = -234_326;
-/// Code used for [`AeronErrorType::ResourceInUse`] (not a C code).
-pub const RESOURCE_IN_USE_CODE: i32 = -234_327;
 
 /// An error from the Aeron C API, with the code, its kind and the C error message read on
 /// the failing thread (when there is one).
@@ -222,7 +217,6 @@ impl AeronCError {
             AeronErrorType::TimedOut => TIMED_OUT_CODE,
             AeronErrorType::ResourceClosed => RESOURCE_CLOSED_CODE,
             AeronErrorType::InvalidArgument => INVALID_ARGUMENT_CODE,
-            AeronErrorType::ResourceInUse => RESOURCE_IN_USE_CODE,
             AeronErrorType::Errno(c) | AeronErrorType::Unknown(c) => c,
             _ => -1,
         };

@@ -1,24 +1,24 @@
-//! Ownership of C handles: one reference-counted owner per handle, closed exactly once.
+//! Ownership of C handles: one reference-counted owner per handle, released exactly once.
 //!
 //! Every generated wrapper (`AeronPublication`, `Aeron`, ...) is a raw pointer plus an
-//! optional `Arc<ManagedCResource>`. Clones share the owner; the C destructor runs when the
-//! last clone drops, or on an explicit `close()`. The owner also holds:
+//! optional `Arc<ManagedCResource>`. Clones share the owner. The owner also holds:
 //!
 //! - its **parent** (the client a publication was created by, the context a client was
 //!   created from), so a parent outlives its children whatever order users drop them in;
 //! - its **dependencies** (handlers C may still call), so `Handler::release()` on a
 //!   handler that C still holds cannot leave C with a dangling pointer.
 //!
-//! When the client (`aeron_t`) is closed explicitly, C frees its publications,
-//! subscriptions and counters with it: those then report
-//! [`AeronErrorType::ResourceClosed`](crate::AeronErrorType::ResourceClosed) and skip their
-//! own destructor instead of freeing twice. Other handles refuse an explicit `close()` while
-//! resources created from them are open (C would keep using the freed memory), with
-//! [`AeronErrorType::ResourceInUse`](crate::AeronErrorType::ResourceInUse).
+//! `close()` is logical: from then on every call through any clone returns
+//! [`AeronErrorType::ResourceClosed`](crate::AeronErrorType::ResourceClosed) without touching
+//! C, and the C destructor runs when the last handle drops. Releasing C memory only when no
+//! Rust handle (and so no `&self` borrow on any thread) remains is what makes `close()` safe
+//! to call while another thread is in the middle of an `offer` on a clone, or while a
+//! `BufferClaim` is outstanding. Closing the client (`aeron_t`) also closes, logically, every
+//! resource created from it, as `aeron_close` does in C.
 //!
 //! The closed check costs two relaxed loads on the hot path (own flag + a process-wide
-//! count of explicit closes of handles that had children); the parent chain is only walked
-//! after such a close has happened.
+//! count of closes of handles that had children); the parent chain is only walked after
+//! such a close has happened.
 
 use std::any::Any;
 use std::ffi::c_void;
@@ -26,11 +26,15 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::error::{AeronCError, AeronErrorType};
+use crate::error::AeronCError;
 
 /// C types whose close also closes every resource created from them (`aeron_close` frees
 /// the client's publications, subscriptions, counters and images).
 const CLOSE_CASCADES: &[&str] = &["aeron_t"];
+
+fn cascades(name: &str) -> bool {
+    CLOSE_CASCADES.contains(&name)
+}
 
 /// How many handles were closed explicitly while children were open. While it is zero no
 /// child can have a closed ancestor, so `is_closed` needs no parent walk.
@@ -48,6 +52,8 @@ pub struct ManagedCResource {
     name: &'static str,
     cleanup: Option<Cleanup>,
     closed: AtomicBool,
+    /// The C destructor ran, or C released the handle itself.
+    released: AtomicBool,
     /// Open resources created with this one as their parent.
     children: AtomicUsize,
     parent: Option<Arc<ManagedCResource>>,
@@ -84,6 +90,7 @@ impl ManagedCResource {
             name,
             cleanup,
             closed: AtomicBool::new(false),
+            released: AtomicBool::new(false),
             children: AtomicUsize::new(0),
             parent,
             dependencies: Mutex::new(Vec::new()),
@@ -113,11 +120,12 @@ impl ManagedCResource {
         self.ancestor_closed()
     }
 
+    /// True when an ancestor whose close cascades in C (the client) was closed.
     #[cold]
     fn ancestor_closed(&self) -> bool {
         let mut next = self.parent.as_deref();
         while let Some(parent) = next {
-            if parent.closed.load(Ordering::Acquire) {
+            if cascades(parent.name) && parent.closed.load(Ordering::Acquire) {
                 return true;
             }
             next = parent.parent.as_deref();
@@ -133,6 +141,7 @@ impl ManagedCResource {
     /// Marks the handle finished without calling C (C released it itself, e.g. a completed
     /// asynchronous add).
     pub fn mark_done(&self) {
+        self.released.store(true, Ordering::Release);
         self.closed.store(true, Ordering::Release);
     }
 
@@ -149,40 +158,30 @@ impl ManagedCResource {
             .push(dependency);
     }
 
-    /// Runs the C destructor now (once). Later calls, and calls after an ancestor was
-    /// closed, return `Ok(0)` without touching C. Fails with `ResourceInUse` when resources
-    /// created from this one are open and C does not close them with it.
+    /// Closes the handle: every later call through any clone fails with `ResourceClosed`,
+    /// and the C destructor runs once the last handle drops (never while another thread may
+    /// still be inside a call). Closing the client closes what was created from it.
     pub fn close(&self) -> Result<i32, AeronCError> {
         if self.is_closed() {
             return Ok(0);
         }
-        let children = self.children();
-        if children > 0 {
-            if !CLOSE_CASCADES.contains(&self.name) {
-                return Err(AeronCError::with_message(
-                    AeronErrorType::ResourceInUse,
-                    format!(
-                        "cannot close {} while {children} resource(s) created from it are open",
-                        self.name
-                    ),
-                ));
-            }
+        if cascades(self.name) && self.children() > 0 {
             // Publish "some ancestor may be closed" before the flag, so children that see
             // the flag also walk their parents.
             CLOSED_WITH_CHILDREN.fetch_add(1, Ordering::SeqCst);
         }
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return Ok(0);
-        }
-        self.run_cleanup()
+        self.closed.store(true, Ordering::Release);
+        #[cfg(feature = "extra-logging")]
+        log::info!("closed {} {:p} (released when the last handle drops)", self.name, self.ptr);
+        Ok(0)
     }
 
     fn run_cleanup(&self) -> Result<i32, AeronCError> {
         let Some(cleanup) = self.cleanup else { return Ok(0) };
         #[cfg(feature = "extra-logging")]
         log::info!("closing {} {:p}", self.name, self.ptr);
-        // SAFETY: `new`'s contract: cleanup releases ptr, and the closed flag (set by the
-        // caller) guarantees this runs at most once.
+        // SAFETY: `new`'s contract: cleanup releases ptr; the `released` flag (swapped by
+        // the only caller, Drop) guarantees this runs at most once, with no handle left.
         let rc = unsafe { cleanup(self.ptr) };
         crate::error::check(rc)
     }
@@ -190,8 +189,9 @@ impl ManagedCResource {
 
 impl Drop for ManagedCResource {
     fn drop(&mut self) {
-        let ancestor_closed = self.ancestor_closed();
-        if !self.closed.swap(true, Ordering::AcqRel) && !ancestor_closed {
+        // Children hold their parent, so the parent's C object is alive here: releasing
+        // this one through C is valid even when the client was closed logically.
+        if !self.released.swap(true, Ordering::AcqRel) {
             if let Err(e) = self.run_cleanup() {
                 log::warn!("closing {} failed: {e}", self.name);
             }

@@ -15,11 +15,12 @@ use crate::{AeronDriver, AeronDriverContext};
 /// A running embedded media driver. Dropping it stops the driver (joining its threads) and
 /// removes its aeron directory.
 ///
-/// Fields drop in declaration order: the driver closes before its context, and the
-/// directory is removed last, once nothing maps its files.
+/// The driver is released before its context, and the directory is removed last, once
+/// nothing maps its files (clones of [`EmbeddedDriver::driver`] kept elsewhere delay the
+/// stop until they drop too).
 pub struct EmbeddedDriver {
-    driver: AeronDriver,
-    context: AeronDriverContext,
+    driver: Option<AeronDriver>,
+    context: Option<AeronDriverContext>,
     dir: PathBuf,
     remove_dir: bool,
 }
@@ -37,27 +38,26 @@ impl EmbeddedDriver {
 
     /// The driver handle (for the generated driver API).
     pub fn driver(&self) -> &AeronDriver {
-        &self.driver
+        self.driver.as_ref().expect("present until drop")
     }
 
     /// The driver's context.
     pub fn context(&self) -> &AeronDriverContext {
-        &self.context
+        self.context.as_ref().expect("present until drop")
     }
 
-    /// Stops the driver now and removes its directory.
-    pub fn stop(self) -> Result<(), AeronCError> {
-        let result = self.driver.close().map(|_| ());
+    /// Stops the driver now and removes its directory (the same as dropping it).
+    pub fn stop(self) {
         drop(self);
-        result
     }
 }
 
 impl Drop for EmbeddedDriver {
     fn drop(&mut self) {
-        if let Err(e) = self.driver.close() {
-            log::warn!("closing the embedded media driver failed: {e}");
-        }
+        // Releasing the last handle runs aeron_driver_close (stops and joins the agents),
+        // then the context is released.
+        drop(self.driver.take());
+        drop(self.context.take());
         if self.remove_dir {
             // The driver deletes its files on shutdown; this removes what is left.
             let _ = std::fs::remove_dir_all(&self.dir);
@@ -82,8 +82,8 @@ impl AeronDriver {
         driver.start(false)?;
         log::debug!("embedded media driver started in {}", dir.display());
         Ok(EmbeddedDriver {
-            driver,
-            context,
+            driver: Some(driver),
+            context: Some(context),
             dir,
             remove_dir,
         })

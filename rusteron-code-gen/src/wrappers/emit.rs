@@ -286,8 +286,10 @@ fn closed_value(plan: &Plan, is_result: bool) -> TokenStream {
     if is_result {
         return quote!();
     }
+    let is_closed_query = matches!(&plan.kind, Kind::Method { method, .. } if method == "is_closed");
     match &plan.ret {
         Ret::Void => quote!(()),
+        Ret::Bool if is_closed_query => quote!(true),
         Ret::Bool => quote!(false),
         Ret::Str => quote!(""),
         Ret::Wrapper(_) => quote!(None),
