@@ -4,20 +4,11 @@ use std::ffi::CStr;
 use std::time::{Duration, Instant};
 
 use rusteron_client::*;
-use rusteron_media_driver::{launch_for_tests, EmbeddedDriver};
+use rusteron_media_driver::testing::{client, TIMEOUT};
+use rusteron_media_driver::launch_for_tests;
 
-/// Upper bound for the driver to answer a rejected command.
-const TIMEOUT: Duration = Duration::from_secs(10);
 /// A rejection must come well within the timeout: the driver answers at once.
 const PROMPT: Duration = Duration::from_secs(3);
-
-fn client(driver: &EmbeddedDriver) -> Result<Aeron, AeronCError> {
-    let ctx = AeronContext::new()?;
-    ctx.set_dir(&driver.dir_c_string())?;
-    let aeron = Aeron::new(&ctx)?;
-    aeron.start()?;
-    Ok(aeron)
-}
 
 /// Adds a publication, an exclusive publication and a subscription on `channel`; each must
 /// fail promptly with `kind` and a message that names the problem.

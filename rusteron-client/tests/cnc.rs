@@ -4,17 +4,9 @@ use std::time::{Duration, Instant};
 
 use rusteron_client::cnc::{DriverStats, ErrorLogEntry};
 use rusteron_client::*;
-use rusteron_media_driver::{launch_for_tests, EmbeddedDriver};
+use rusteron_media_driver::testing::{client, TIMEOUT};
+use rusteron_media_driver::launch_for_tests;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
-
-fn client(driver: &EmbeddedDriver) -> Result<Aeron, AeronCError> {
-    let ctx = AeronContext::new()?;
-    ctx.set_dir(&driver.dir_c_string())?;
-    let aeron = Aeron::new(&ctx)?;
-    aeron.start()?;
-    Ok(aeron)
-}
 
 #[test]
 fn constants_and_counters_describe_this_driver() -> Result<(), AeronCError> {

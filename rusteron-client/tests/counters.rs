@@ -7,17 +7,9 @@ use rusteron_client::counters::{
     CounterInfo, COUNTER_MAX_KEY_LENGTH, COUNTER_MAX_LABEL_LENGTH, SYSTEM_COUNTER_TYPE_ID,
 };
 use rusteron_client::*;
-use rusteron_media_driver::{launch_for_tests, EmbeddedDriver};
+use rusteron_media_driver::testing::{client, TIMEOUT};
+use rusteron_media_driver::launch_for_tests;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
-
-fn client(driver: &EmbeddedDriver) -> Result<Aeron, AeronCError> {
-    let ctx = AeronContext::new()?;
-    ctx.set_dir(&driver.dir_c_string())?;
-    let aeron = Aeron::new(&ctx)?;
-    aeron.start()?;
-    Ok(aeron)
-}
 
 fn find(counters: &[CounterInfo], id: i32) -> &CounterInfo {
     counters

@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use rusteron_client::publication::{aligned_frame_length, BufferClaim, MAX_OFFERV_BUFFERS};
 use rusteron_client::*;
-use rusteron_media_driver::{launch_for_tests, EmbeddedDriver};
+use rusteron_media_driver::testing::{driver_and_client, retry, subscribe, wait_until, TIMEOUT};
 
-const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Counts heap allocations per thread, so tests running in parallel do not disturb each other.
 struct CountingAlloc;
@@ -37,44 +36,6 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 
 fn allocations() -> u64 {
     ALLOCATIONS.with(Cell::get)
-}
-
-fn client() -> Result<(EmbeddedDriver, Aeron), AeronCError> {
-    let driver = launch_for_tests()?;
-    let ctx = AeronContext::new()?;
-    ctx.set_dir(&driver.dir_c_string())?;
-    let aeron = Aeron::new(&ctx)?;
-    aeron.start()?;
-    Ok((driver, aeron))
-}
-
-fn subscribe(aeron: &Aeron, channel: &std::ffi::CStr, stream: i32) -> Result<AeronSubscription, AeronCError> {
-    aeron.add_subscription(
-        channel,
-        stream,
-        Handlers::no_available_image_handler(),
-        Handlers::no_unavailable_image_handler(),
-        TIMEOUT,
-    )
-}
-
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Retries while back pressured; returns the position or the first other error.
-fn retry(mut offer: impl FnMut() -> Result<i64, AeronCError>) -> Result<i64, AeronCError> {
-    let start = Instant::now();
-    loop {
-        match offer() {
-            Err(e) if e.is_back_pressured() && start.elapsed() < TIMEOUT => std::thread::yield_now(),
-            other => return other,
-        }
-    }
 }
 
 /// Polls until `count` messages arrived; returns (payload, reserved value) pairs.
@@ -130,7 +91,7 @@ fn check_positions(
 
 #[test]
 fn offer_advances_position_by_aligned_frames_and_delivers_bytes() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let subscription = subscribe(&aeron, c"aeron:ipc", 2001)?;
     let publication = aeron.add_publication(c"aeron:ipc", 2001, TIMEOUT)?;
     wait_until("connection", || publication.is_connected());
@@ -161,7 +122,7 @@ fn offer_advances_position_by_aligned_frames_and_delivers_bytes() -> Result<(), 
 
 #[test]
 fn offer_errors_are_typed() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let publication = aeron.add_publication(c"aeron:ipc", 2002, TIMEOUT)?;
     let none = Handlers::no_reserved_value_supplier_handler();
     // Nobody subscribed yet.
@@ -219,7 +180,7 @@ fn offer_errors_are_typed() -> Result<(), AeronCError> {
 
 #[test]
 fn add_publication_reports_driver_errors_and_timeouts() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let e = aeron
         .add_publication(c"aeron:udp?endpoint=localhost:0|bogus-param=", 1, TIMEOUT)
         .unwrap_err();
@@ -240,7 +201,7 @@ fn add_publication_reports_driver_errors_and_timeouts() -> Result<(), AeronCErro
 
 #[test]
 fn offerv_gathers_buffers_into_one_message() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let subscription = subscribe(&aeron, c"aeron:ipc", 2004)?;
     let publication = aeron.add_publication(c"aeron:ipc", 2004, TIMEOUT)?;
     let exclusive = aeron.add_exclusive_publication(c"aeron:ipc", 2004, TIMEOUT)?;
@@ -302,7 +263,7 @@ fn retry_claim<'a>(
 
 #[test]
 fn try_claim_commit_delivers_abort_and_drop_do_not() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let subscription = subscribe(&aeron, c"aeron:ipc", 2005)?;
     let publication = aeron.add_publication(c"aeron:ipc", 2005, TIMEOUT)?;
     wait_until("connection", || publication.is_connected());
@@ -322,7 +283,7 @@ fn try_claim_commit_delivers_abort_and_drop_do_not() -> Result<(), AeronCError> 
 
 #[test]
 fn reserved_value_suppliers_see_the_frame() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let subscription = subscribe(&aeron, c"aeron:ipc", 2006)?;
     let publication = aeron.add_publication(c"aeron:ipc", 2006, TIMEOUT)?;
     wait_until("connection", || publication.is_connected());
@@ -337,7 +298,7 @@ fn reserved_value_suppliers_see_the_frame() -> Result<(), AeronCError> {
 
 #[test]
 fn hot_paths_do_not_allocate() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let subscription = subscribe(&aeron, c"aeron:ipc", 2007)?;
     let publication = aeron.add_publication(c"aeron:ipc", 2007, TIMEOUT)?;
     let exclusive = aeron.add_exclusive_publication(c"aeron:ipc", 2007, TIMEOUT)?;

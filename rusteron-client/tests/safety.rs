@@ -6,22 +6,14 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rusteron_client::subscription::AeronFragmentClosureAssembler;
 use rusteron_client::*;
-use rusteron_media_driver::{launch_for_tests, EmbeddedDriver};
+use rusteron_media_driver::testing::{client, wait_until, TIMEOUT};
+use rusteron_media_driver::launch_for_tests;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
 const STREAM: i32 = 4001;
-
-fn client_of(driver: &EmbeddedDriver) -> Result<Aeron, AeronCError> {
-    let ctx = AeronContext::new()?;
-    ctx.set_dir(&driver.dir_c_string())?;
-    let aeron = Aeron::new(&ctx)?;
-    aeron.start()?;
-    Ok(aeron)
-}
 
 fn subscribe(aeron: &Aeron) -> Result<AeronSubscription, AeronCError> {
     let (available, unavailable) = (
@@ -54,14 +46,6 @@ fn add_counter(aeron: &Aeron) -> Result<AeronCounter, AeronCError> {
     unsafe { AeronAsyncAddCounter::from_raw_owned(pending, aeron.owner().cloned()) }.poll_blocking(TIMEOUT)
 }
 
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
 /// Offers `message` and polls it back on `subscription`.
 fn round_trip(publication: &AeronPublication, subscription: &AeronSubscription, message: &[u8]) {
     wait_until("connection", || publication.is_connected());
@@ -91,7 +75,7 @@ fn children_keep_working_whatever_the_drop_order() -> Result<(), AeronCError> {
     let driver = launch_for_tests()?;
     // 0 client, 1 publication, 2 subscription, 3 counter
     for order in [[0, 1, 2, 3], [0, 3, 2, 1], [2, 0, 3, 1], [3, 1, 0, 2], [1, 2, 3, 0]] {
-        let aeron = client_of(&driver)?;
+        let aeron = client(&driver)?;
         let mut client = Some(aeron.clone());
         let mut publication = Some(aeron.add_publication(c"aeron:ipc", STREAM, TIMEOUT)?);
         let mut subscription = Some(subscribe(&aeron)?);
@@ -119,7 +103,7 @@ fn children_keep_working_whatever_the_drop_order() -> Result<(), AeronCError> {
         }
     }
     // And the driver still serves a new client.
-    let aeron = client_of(&driver)?;
+    let aeron = client(&driver)?;
     round_trip(
         &aeron.add_publication(c"aeron:ipc", STREAM, TIMEOUT)?,
         &subscribe(&aeron)?,
@@ -131,7 +115,7 @@ fn children_keep_working_whatever_the_drop_order() -> Result<(), AeronCError> {
 #[test]
 fn closing_the_client_closes_children_once() -> Result<(), AeronCError> {
     let driver = launch_for_tests()?;
-    let aeron = client_of(&driver)?;
+    let aeron = client(&driver)?;
     let publication = aeron.add_publication(c"aeron:ipc", STREAM, TIMEOUT)?;
     let exclusive = aeron.add_exclusive_publication(c"aeron:ipc", STREAM, TIMEOUT)?;
     let subscription = subscribe(&aeron)?;
@@ -185,7 +169,7 @@ fn closing_the_client_closes_children_once() -> Result<(), AeronCError> {
     // A double free would have aborted the process; the driver serves a new client (on
     // another stream: the abandoned claim blocks STREAM's shared IPC log until the driver's
     // unblock timeout).
-    let aeron = client_of(&driver)?;
+    let aeron = client(&driver)?;
     let subscription = aeron.add_subscription(
         c"aeron:ipc",
         STREAM + 1,
@@ -204,7 +188,7 @@ fn closing_the_client_closes_children_once() -> Result<(), AeronCError> {
 #[test]
 fn released_handlers_stay_alive_while_c_holds_them() -> Result<(), AeronCError> {
     let driver = launch_for_tests()?;
-    let aeron = client_of(&driver)?;
+    let aeron = client(&driver)?;
     let images = Arc::new(AtomicUsize::new(0));
     let seen = images.clone();
     let mut on_available = Handlers::leak(move |_: AeronSubscription, _: AeronImage| {
@@ -251,7 +235,7 @@ fn released_handlers_stay_alive_while_c_holds_them() -> Result<(), AeronCError> 
 #[test]
 fn panics_in_poll_callbacks_resume_on_the_polling_thread() -> Result<(), AeronCError> {
     let driver = launch_for_tests()?;
-    let aeron = client_of(&driver)?;
+    let aeron = client(&driver)?;
     let subscription = subscribe(&aeron)?;
     let publication = aeron.add_publication(c"aeron:ipc", STREAM, TIMEOUT)?;
     let none = Handlers::no_reserved_value_supplier_handler();
@@ -294,7 +278,7 @@ fn panics_in_poll_callbacks_resume_on_the_polling_thread() -> Result<(), AeronCE
 fn panics_in_conductor_callbacks_are_contained() -> Result<(), AeronCError> {
     // Image handlers run on the client conductor thread.
     let driver = launch_for_tests()?;
-    let aeron = client_of(&driver)?;
+    let aeron = client(&driver)?;
     let calls = Arc::new(AtomicUsize::new(0));
     let (on_available, on_unavailable) = (calls.clone(), calls.clone());
     let on_available = Handlers::leak(move |_: AeronSubscription, _: AeronImage| {

@@ -6,16 +6,14 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ffi::CString;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use rusteron_client::publication::aligned_frame_length;
 use rusteron_client::subscription::{
     AeronControlledFragmentClosureAssembler, AeronFragmentClosureAssembler, ControlledPollAction,
 };
 use rusteron_client::*;
-use rusteron_media_driver::{launch_for_tests, EmbeddedDriver};
+use rusteron_media_driver::testing::{driver_and_client, free_udp_port, offer, poll_until, subscribe, wait_until, TIMEOUT};
 
-const TIMEOUT: Duration = Duration::from_secs(10);
 const CONTINUE: ControlledPollAction = ControlledPollAction::AERON_ACTION_CONTINUE;
 
 /// Counts heap allocations per thread (tests run in parallel threads).
@@ -38,54 +36,6 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 
 fn allocations() -> u64 {
     ALLOCATIONS.with(Cell::get)
-}
-
-fn client() -> Result<(EmbeddedDriver, Aeron), AeronCError> {
-    let driver = launch_for_tests()?;
-    let ctx = AeronContext::new()?;
-    ctx.set_dir(&driver.dir_c_string())?;
-    let aeron = Aeron::new(&ctx)?;
-    aeron.start()?;
-    Ok((driver, aeron))
-}
-
-fn subscribe(aeron: &Aeron, channel: &std::ffi::CStr, stream: i32) -> Result<AeronSubscription, AeronCError> {
-    let (available, unavailable) = (
-        Handlers::no_available_image_handler(),
-        Handlers::no_unavailable_image_handler(),
-    );
-    aeron.add_subscription(channel, stream, available, unavailable, TIMEOUT)
-}
-
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(start.elapsed() < TIMEOUT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-fn offer(publication: &AeronPublication, message: &[u8]) -> Result<i64, AeronCError> {
-    let start = Instant::now();
-    loop {
-        match publication.offer(message, Handlers::no_reserved_value_supplier_handler()) {
-            Err(e) if e.is_back_pressured() && start.elapsed() < TIMEOUT => std::thread::yield_now(),
-            other => return other,
-        }
-    }
-}
-
-/// Runs `step` (one poll, then "done?") until it says done.
-fn poll_until(what: &str, mut step: impl FnMut() -> Result<bool, AeronCError>) {
-    let start = Instant::now();
-    while !step().expect("poll") {
-        assert!(start.elapsed() < TIMEOUT, "timed out polling for {what}");
-    }
-}
-
-fn free_udp_port() -> u16 {
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind an ephemeral UDP port");
-    socket.local_addr().expect("local address").port()
 }
 
 /// Deterministic bytes (xorshift) and their FNV-1a checksum.
@@ -115,7 +65,7 @@ fn count(messages: &Messages) -> usize {
 
 #[test]
 fn controlled_poll_abort_break_and_continue() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let subscription = subscribe(&aeron, c"aeron:ipc", 3001)?;
     let publication = aeron.add_publication(c"aeron:ipc", 3001, TIMEOUT)?;
     wait_until("connection", || publication.is_connected());
@@ -165,7 +115,7 @@ fn controlled_poll_abort_break_and_continue() -> Result<(), AeronCError> {
 
 #[test]
 fn block_poll_reads_whole_frames() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let subscription = subscribe(&aeron, c"aeron:ipc", 3002)?;
     let publication = aeron.add_publication(c"aeron:ipc", 3002, TIMEOUT)?;
     wait_until("connection", || publication.is_connected());
@@ -192,7 +142,7 @@ fn block_poll_reads_whole_frames() -> Result<(), AeronCError> {
 
 #[test]
 fn assemblers_reassemble_a_message_many_times_the_mtu_over_ipc() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let stream = 3003;
     let raw = subscribe(&aeron, c"aeron:ipc", stream)?;
     let by_closure = subscribe(&aeron, c"aeron:ipc", stream)?;
@@ -263,7 +213,7 @@ fn assemblers_reassemble_a_message_many_times_the_mtu_over_ipc() -> Result<(), A
 
 #[test]
 fn closure_assembler_over_udp_loopback_with_small_mtu() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let channel = CString::new(format!("aeron:udp?endpoint=localhost:{}|mtu=1408", free_udp_port())).unwrap();
     let subscription = subscribe(&aeron, &channel, 3004)?;
     let publication = aeron.add_publication(&channel, 3004, TIMEOUT)?;
@@ -288,7 +238,7 @@ fn closure_assembler_over_udp_loopback_with_small_mtu() -> Result<(), AeronCErro
 
 #[test]
 fn images_and_image_handlers_observe_the_publisher() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let available: Arc<Mutex<Vec<(i32, i32)>>> = Arc::default();
     let unavailable: Arc<Mutex<Vec<i32>>> = Arc::default();
     let sink = available.clone();
@@ -342,7 +292,7 @@ fn images_and_image_handlers_observe_the_publisher() -> Result<(), AeronCError> 
 
 #[test]
 fn multi_destination_subscription_add_and_remove() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let subscription = subscribe(&aeron, c"aeron:udp?control-mode=manual", 3006)?;
     let mut received = Vec::new();
     for word in ["first", "second"] {
@@ -367,7 +317,7 @@ fn multi_destination_subscription_add_and_remove() -> Result<(), AeronCError> {
 
 #[test]
 fn closed_subscription_and_its_images_report_resource_closed() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let closed = |r: Result<i32, AeronCError>| assert_eq!(r.unwrap_err().kind(), AeronErrorType::ResourceClosed);
     let first = subscribe(&aeron, c"aeron:ipc", 3007)?;
     let second = subscribe(&aeron, c"aeron:ipc", 3007)?;
@@ -406,7 +356,7 @@ fn closed_subscription_and_its_images_report_resource_closed() -> Result<(), Aer
 
 #[test]
 fn polling_allocates_nothing() -> Result<(), AeronCError> {
-    let (_driver, aeron) = client()?;
+    let (_driver, aeron) = driver_and_client()?;
     let subscription = subscribe(&aeron, c"aeron:ipc", 3008)?;
     let publication = aeron.add_publication(c"aeron:ipc", 3008, TIMEOUT)?;
     wait_until("connection", || publication.is_connected());

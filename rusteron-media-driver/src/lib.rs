@@ -4,7 +4,7 @@
 //! - [`AeronDriver::launch_embedded`]: run the driver in this process; the returned
 //!   [`EmbeddedDriver`] stops it and removes its directory on drop.
 //! - [`EmbeddedDriverOptions`] / [`launch_for_tests`]: a driver per test, in its own
-//!   directory, light enough for two cores.
+//!   directory, light enough for two cores; [`testing`] has the matching client helpers.
 //!
 //! ```no_run
 //! use rusteron_media_driver::*;
@@ -18,6 +18,7 @@
 //! ```
 
 mod embedded;
+pub mod testing;
 
 pub use embedded::{launch_for_tests, unique_aeron_dir, EmbeddedDriver, EmbeddedDriverOptions};
 
