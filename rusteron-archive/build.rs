@@ -11,7 +11,64 @@ fn main() {
         external: Some(("DEP_AERON_BINDINGS_CLIENT", "rusteron_client")),
         runtime: "rusteron_client",
         sys_modules: &["rusteron_sys", "rusteron_sys::archive"],
-        hand_written: &[],
+        hand_written: &[
+            (
+                "aeron_archive_context_init",
+                "installs a Rust backoff idle strategy: C must never own one (see set_idle_strategy)",
+            ),
+            (
+                "aeron_archive_context_set_idle_strategy",
+                "after a connect C owns its own idle state and would aeron_free the Rust handler on close",
+            ),
+            (
+                "aeron_archive_context_set_owns_aeron_client",
+                "C closing a client an Aeron wrapper owns would close it twice; ownership stays in Rust",
+            ),
+            (
+                "aeron_archive_context_set_credentials_supplier",
+                "three callbacks share one clientd; typed CredentialsSupplier with Rust-owned buffers",
+            ),
+            (
+                "aeron_archive_async_connect",
+                "a context without a client makes C create one that the archive closes, leaving the context dangling",
+            ),
+            (
+                "aeron_archive_async_connect_poll",
+                "connect timeout is errcode -1 (InvalidChannel): mapped to TimedOut; poll_blocking cancels on timeout",
+            ),
+            (
+                "aeron_archive_connect",
+                "same client ownership as async connect; connect timeout mapped to TimedOut",
+            ),
+            (
+                "aeron_archive_replay_merge_init",
+                "the merge keeps the aeron_archive_t pointer and uses it in close: it must keep the archive alive",
+            ),
+            (
+                "aeron_archive_persistent_subscription_create",
+                "C takes ownership of the context on success, which the context wrapper would close again",
+            ),
+            (
+                "aeron_archive_persistent_subscription_context_set_state_counter",
+                "not exposed: the context closes the counter, then the AeronCounter wrapper closes it again",
+            ),
+            (
+                "aeron_archive_persistent_subscription_context_set_join_difference_counter",
+                "not exposed: the context closes the counter, then the AeronCounter wrapper closes it again",
+            ),
+            (
+                "aeron_archive_persistent_subscription_context_set_live_left_counter",
+                "not exposed: the context closes the counter, then the AeronCounter wrapper closes it again",
+            ),
+            (
+                "aeron_archive_persistent_subscription_context_set_live_joined_counter",
+                "not exposed: the context closes the counter, then the AeronCounter wrapper closes it again",
+            ),
+            (
+                "aeron_archive_recording_pos_get_source_identity",
+                "len_p is in/out (buffer capacity in): returns an owned String",
+            ),
+        ],
         handlers: HandlersImpl::Trait("ArchiveHandlers".into()),
         output: "aeron_archive.rs",
         stats_env: "RUSTERON_ARCHIVE_GEN_STATS",
