@@ -13,6 +13,22 @@ fn main() {
         sys_modules: &["rusteron_sys", "rusteron_sys::archive"],
         hand_written: &[
             (
+                "aeron_archive_get_and_own_archive_context",
+                "hands C's context to no owner (it would leak); use the AeronArchiveContext you built",
+            ),
+            (
+                "aeron_archive_get_and_own_control_response_subscription",
+                "hands the archive's own subscription to no owner (it would leak or be closed twice)",
+            ),
+            (
+                "aeron_archive_persistent_subscription_get_and_own_persistent_subscription_context",
+                "hands C's context to no owner (it would leak)",
+            ),
+            (
+                "aeron_archive_client_map_archive_to_client_error_code",
+                "a pure code mapping, not a status: see ArchiveErrorCode",
+            ),
+            (
                 "aeron_archive_context_init",
                 "installs a Rust backoff idle strategy: C must never own one (see set_idle_strategy)",
             ),

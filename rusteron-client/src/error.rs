@@ -101,6 +101,10 @@ impl AeronErrorType {
             TIMED_OUT_CODE => TimedOut,
             RESOURCE_CLOSED_CODE => ResourceClosed,
             INVALID_ARGUMENT_CODE => InvalidArgument,
+            // A timed-out wait in C (e.g. an archive response) arrives as errno ETIMEDOUT.
+            code if code > 0 && std::io::Error::from_raw_os_error(code).kind() == std::io::ErrorKind::TimedOut => {
+                TimedOut
+            }
             code if code > 0 => Errno(code),
             code => Unknown(code),
         }

@@ -112,8 +112,9 @@ fn pieces(plan: &Plan, paths: &Paths, closed_ret: &TokenStream, register_on: &To
                 p.before
                     .push(bail_let(&quote!(#ptr), &quote!(#id.checked_ptr()), closed_ret));
                 p.c_args.push(quote!(#ptr));
-                if set_method {
-                    // `set_x(&other)`: C keeps the pointer, so self keeps `other` alive.
+                if set_method || matches!(plan.kind, Kind::Constructor { .. }) {
+                    // `set_x(&other)` and constructors: C keeps the pointer, so the
+                    // receiver (or the created resource) keeps `other` alive.
                     p.after_success.push(quote! {
                         if let Some(dep) = #id.owner() {
                             #register_on(Box::new(::std::sync::Arc::clone(dep)));
