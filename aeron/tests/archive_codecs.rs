@@ -170,11 +170,7 @@ fn run(exe: &Path, mode: &str, input: &[u8]) -> Vec<u8> {
         .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "`codecs {mode}` exited with {}",
-        output.status
-    );
+    assert!(output.status.success(), "`codecs {mode}` exited with {}", output.status);
     output.stdout
 }
 

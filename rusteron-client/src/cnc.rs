@@ -137,10 +137,7 @@ impl fmt::Display for DriverStats {
             writeln!(
                 f,
                 "{} observations from {} to {} ms for:\n {}",
-                e.observation_count,
-                e.first_observation_timestamp_ms,
-                e.last_observation_timestamp_ms,
-                e.message
+                e.observation_count, e.first_observation_timestamp_ms, e.last_observation_timestamp_ms, e.message
             )?;
         }
         writeln!(f, "{} loss entries", self.losses.len())?;
@@ -211,9 +208,7 @@ impl AeronCnc {
         let clientd = &mut call as *mut ClosureCall<'_, F> as *mut c_void;
         // SAFETY: `cnc` is open; `call` outlives the call and the trampoline casts `clientd`
         // back to exactly this type.
-        let count = unsafe {
-            aeron_cnc_error_log_read(cnc, Some(on_error_closure::<F>), clientd, since_timestamp)
-        };
+        let count = unsafe { aeron_cnc_error_log_read(cnc, Some(on_error_closure::<F>), clientd, since_timestamp) };
         call.finish();
         Ok(count)
     }
@@ -264,8 +259,7 @@ impl AeronCnc {
         let mut call = ClosureCall::new(&mut entry_func);
         let clientd = &mut call as *mut ClosureCall<'_, F> as *mut c_void;
         // SAFETY: as in `error_log_read_once`.
-        let count =
-            unsafe { aeron_cnc_loss_reporter_read(cnc, Some(on_loss_closure::<F>), clientd) };
+        let count = unsafe { aeron_cnc_loss_reporter_read(cnc, Some(on_loss_closure::<F>), clientd) };
         call.finish();
         crate::error::check(count)
     }
@@ -321,19 +315,7 @@ impl AeronCnc {
 }
 
 type ErrorFn = unsafe extern "C" fn(i32, i64, i64, *const c_char, usize, *mut c_void);
-type LossFn = unsafe extern "C" fn(
-    *mut c_void,
-    i64,
-    i64,
-    i64,
-    i64,
-    i32,
-    i32,
-    *const c_char,
-    i32,
-    *const c_char,
-    i32,
-);
+type LossFn = unsafe extern "C" fn(*mut c_void, i64, i64, i64, i64, i32, i32, *const c_char, i32, *const c_char, i32);
 
 fn released() -> AeronCError {
     AeronCError::with_message(AeronErrorType::InvalidArgument, "handler was released")
@@ -356,12 +338,7 @@ unsafe extern "C" fn on_error_closure<F: FnMut(i32, i64, i64, &str, usize)>(
 ) {
     // SAFETY: `clientd` is the ClosureCall lent by error_log_read_once; `error` is valid for
     // `error_length` bytes during the callback.
-    let (call, message) = unsafe {
-        (
-            &mut *(clientd as *mut ClosureCall<'_, F>),
-            text(error, error_length),
-        )
-    };
+    let (call, message) = unsafe { (&mut *(clientd as *mut ClosureCall<'_, F>), text(error, error_length)) };
     call.invoke((), |f| f(count, first, last, message, error_length))
 }
 
@@ -381,9 +358,7 @@ unsafe extern "C" fn on_error_handler<H: AeronErrorLogReaderFuncCallback>(
 }
 
 #[allow(clippy::too_many_arguments)]
-unsafe extern "C" fn on_loss_closure<
-    F: FnMut(i64, i64, i64, i64, i32, i32, &str, i32, &str, i32),
->(
+unsafe extern "C" fn on_loss_closure<F: FnMut(i64, i64, i64, i64, i32, i32, &str, i32, &str, i32)>(
     clientd: *mut c_void,
     count: i64,
     bytes: i64,
@@ -457,15 +432,7 @@ unsafe extern "C" fn on_loss_handler<H: AeronLossReporterReadEntryFuncCallback>(
     })
 }
 
-unsafe extern "C" fn on_error_ignored(
-    _: i32,
-    _: i64,
-    _: i64,
-    _: *const c_char,
-    _: usize,
-    _: *mut c_void,
-) {
-}
+unsafe extern "C" fn on_error_ignored(_: i32, _: i64, _: i64, _: *const c_char, _: usize, _: *mut c_void) {}
 
 #[allow(clippy::too_many_arguments)]
 unsafe extern "C" fn on_loss_ignored(

@@ -11,7 +11,6 @@ use std::str::FromStr;
 
 use crate::error::{AeronCError, AeronErrorType};
 
-
 /// System property (Java) naming the aeron directory; the C client reads the `AERON_DIR`
 /// environment variable instead.
 pub const AERON_DIR_PROP_NAME: &str = "aeron.dir";
@@ -155,11 +154,7 @@ mod tests {
         for media in [Media::Ipc, Media::Udp] {
             assert_eq!(media.as_str().parse::<Media>().unwrap(), media);
         }
-        for mode in [
-            ControlMode::Manual,
-            ControlMode::Dynamic,
-            ControlMode::Response,
-        ] {
+        for mode in [ControlMode::Manual, ControlMode::Dynamic, ControlMode::Response] {
             assert_eq!(mode.to_string().parse::<ControlMode>().unwrap(), mode);
         }
         assert_eq!(
@@ -177,10 +172,7 @@ mod tests {
         let port = find_unused_udp_port(30_000).expect("a free port");
         assert!(is_udp_port_available(port));
         let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).expect("bind the free port");
-        assert!(
-            !is_udp_port_available(port),
-            "port {port} is bound but reported free"
-        );
+        assert!(!is_udp_port_available(port), "port {port} is bound but reported free");
         let next = find_unused_udp_port(port).expect("another free port");
         assert_ne!(next, port);
         drop(socket);

@@ -23,8 +23,7 @@ use std::time::Duration;
 use rusteron_sys::{
     aeron_async_add_counter, aeron_async_add_counter_t, aeron_counter_addr,
     aeron_counter_metadata_descriptor_t as MetadataDescriptor, aeron_counters_reader_counter_label,
-    aeron_counters_reader_counter_registration_id,
-    aeron_counters_reader_find_by_type_id_and_registration_id,
+    aeron_counters_reader_counter_registration_id, aeron_counters_reader_find_by_type_id_and_registration_id,
     aeron_counters_reader_foreach_counter, AERON_NULL_COUNTER_ID,
 };
 
@@ -32,13 +31,12 @@ use crate::error::{check, AeronCError, AeronErrorType};
 use crate::handler::Handler;
 use crate::panic::{call_and_resume, catch_in_callback, ClosureCall};
 use crate::{
-    Aeron, AeronAsyncAddCounter, AeronCounter, AeronCountersReader,
-    AeronCountersReaderForeachCounterFuncCallback,
+    Aeron, AeronAsyncAddCounter, AeronCounter, AeronCountersReader, AeronCountersReaderForeachCounterFuncCallback,
 };
 
 /// Size of a counter's key area in bytes (Java `CountersReader.MAX_KEY_LENGTH`).
-pub const COUNTER_MAX_KEY_LENGTH: usize = std::mem::offset_of!(MetadataDescriptor, label_length)
-    - std::mem::offset_of!(MetadataDescriptor, key);
+pub const COUNTER_MAX_KEY_LENGTH: usize =
+    std::mem::offset_of!(MetadataDescriptor, label_length) - std::mem::offset_of!(MetadataDescriptor, key);
 /// Longest counter label in bytes (Java `CountersReader.MAX_LABEL_LENGTH`).
 pub const COUNTER_MAX_LABEL_LENGTH: usize =
     std::mem::size_of::<MetadataDescriptor>() - std::mem::offset_of!(MetadataDescriptor, label);
@@ -71,8 +69,7 @@ pub struct CounterInfo {
 /// `ptr` must be NULL or valid for reads of `len` bytes during `'a`.
 pub(crate) unsafe fn text<'a>(ptr: *const c_char, len: usize) -> &'a str {
     let bytes = bytes(ptr as *const u8, len);
-    std::str::from_utf8(bytes)
-        .unwrap_or_else(|e| std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default())
+    std::str::from_utf8(bytes).unwrap_or_else(|e| std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default())
 }
 
 /// # Safety
@@ -114,9 +111,7 @@ impl Aeron {
             )));
         }
         if let Some(at) = label.find('\0') {
-            return Err(invalid(format!(
-                "counter label has a NUL byte at {at}: {label:?}"
-            )));
+            return Err(invalid(format!("counter label has a NUL byte at {at}: {label:?}")));
         }
         let client = self.checked_ptr()?;
         let mut pending: *mut aeron_async_add_counter_t = std::ptr::null_mut();
@@ -136,8 +131,7 @@ impl Aeron {
         check(rc)?;
         // SAFETY: C returned a live async handle owned by this client; it is freed by C when
         // a poll completes or the add is cancelled, so the wrapper runs no destructor.
-        let pending =
-            unsafe { AeronAsyncAddCounter::from_raw_owned(pending, self.owner().cloned()) };
+        let pending = unsafe { AeronAsyncAddCounter::from_raw_owned(pending, self.owner().cloned()) };
         match pending.poll_blocking(timeout) {
             Err(e) if e.kind() == AeronErrorType::TimedOut => {
                 if let Err(cancel) = self.async_add_counter_cancel(&pending) {
@@ -227,11 +221,7 @@ impl AeronCountersReader {
         // SAFETY: `reader` is open; the handler's value stays alive for the call and the
         // trampoline matches `aeron_counters_reader_foreach_counter_func_t`.
         call_and_resume(|| unsafe {
-            aeron_counters_reader_foreach_counter(
-                reader,
-                Some(on_counter_handler::<H>),
-                handler.as_raw(),
-            )
+            aeron_counters_reader_foreach_counter(reader, Some(on_counter_handler::<H>), handler.as_raw())
         });
         Ok(())
     }
@@ -265,9 +255,7 @@ impl AeronCountersReader {
             let mut registration_id = 0;
             // SAFETY: `reader` is open (checked above, and foreach is running on it) and `id`
             // is one C is iterating, hence in range.
-            unsafe {
-                aeron_counters_reader_counter_registration_id(reader, id, &mut registration_id)
-            };
+            unsafe { aeron_counters_reader_counter_registration_id(reader, id, &mut registration_id) };
             counters.push(CounterInfo {
                 id,
                 type_id,
@@ -300,12 +288,7 @@ impl AeronCountersReader {
         let mut buffer = [0u8; COUNTER_MAX_LABEL_LENGTH];
         // SAFETY: `reader` is open, `id` in range, and C writes at most `buffer.len()` bytes.
         let copied = unsafe {
-            aeron_counters_reader_counter_label(
-                reader,
-                id,
-                buffer.as_mut_ptr() as *mut c_char,
-                buffer.len(),
-            )
+            aeron_counters_reader_counter_label(reader, id, buffer.as_mut_ptr() as *mut c_char, buffer.len())
         };
         let copied = usize::try_from(copied).map_err(|_| AeronCError::from_last_error())?;
         // SAFETY: C initialised the first `copied` bytes (at most the buffer length).
@@ -318,11 +301,7 @@ impl AeronCountersReader {
         match self.checked_ptr() {
             // SAFETY: the reader is open; C only reads the counters buffers.
             Ok(reader) => unsafe {
-                aeron_counters_reader_find_by_type_id_and_registration_id(
-                    reader,
-                    type_id,
-                    registration_id,
-                )
+                aeron_counters_reader_find_by_type_id_and_registration_id(reader, type_id, registration_id)
             },
             Err(_) => AERON_NULL_COUNTER_ID,
         }
@@ -387,12 +366,6 @@ unsafe extern "C" fn on_counter_handler<H: AeronCountersReaderForeachCounterFunc
         )
     };
     catch_in_callback((), || {
-        handler.handle_aeron_counters_reader_foreach_counter_func(
-            value,
-            id,
-            type_id,
-            key,
-            label,
-        )
+        handler.handle_aeron_counters_reader_foreach_counter_func(value, id, type_id, key, label)
     })
 }

@@ -172,7 +172,11 @@ impl ManagedCResource {
         }
         self.closed.store(true, Ordering::Release);
         #[cfg(feature = "extra-logging")]
-        log::info!("closed {} {:p} (released when the last handle drops)", self.name, self.ptr);
+        log::info!(
+            "closed {} {:p} (released when the last handle drops)",
+            self.name,
+            self.ptr
+        );
         Ok(0)
     }
 

@@ -47,11 +47,7 @@ mod ffi {
         /// `int aeron_uri_parse_params(char *uri, aeron_uri_parse_callback_t, void *clientd)`:
         /// splits `key=value|...` in place (writes NULs into `uri`) and calls the callback per
         /// pair; -1 with the thread's Aeron error set on malformed input or callback failure.
-        pub fn aeron_uri_parse_params(
-            uri: *mut c_char,
-            param_func: Option<ParamFn>,
-            clientd: *mut c_void,
-        ) -> c_int;
+        pub fn aeron_uri_parse_params(uri: *mut c_char, param_func: Option<ParamFn>, clientd: *mut c_void) -> c_int;
     }
 }
 
@@ -80,9 +76,7 @@ impl ChannelUri {
     /// media, empty key or value, too long: the C parser's message) or
     /// [`AeronErrorType::InvalidArgument`] (a NUL byte).
     pub fn parse(uri: &str) -> Result<Self, AeronCError> {
-        let invalid = |why: &str| {
-            AeronCError::with_message(AeronErrorType::InvalidChannel, format!("{why}: {uri:?}"))
-        };
+        let invalid = |why: &str| AeronCError::with_message(AeronErrorType::InvalidChannel, format!("{why}: {uri:?}"));
         if uri.len() > MAX_URI_LENGTH {
             return Err(invalid(&format!(
                 "URI length ({}) exceeds max supported length ({MAX_URI_LENGTH})",
@@ -95,20 +89,14 @@ impl ChannelUri {
             None => (false, uri),
         };
         let Some(rest) = rest.strip_prefix(SCHEME) else {
-            return Err(invalid(
-                "invalid URI scheme, expected [aeron-spy:]aeron:<media>",
-            ));
+            return Err(invalid("invalid URI scheme, expected [aeron-spy:]aeron:<media>"));
         };
         let (media, query) = match rest.split_once('?') {
             Some((media, query)) => (media, Some(query)),
             None => (rest, None),
         };
         let media = match (media.parse::<Media>(), query) {
-            (Ok(Media::Udp), None) => {
-                return Err(invalid(
-                    "a UDP channel needs parameters (aeron:udp?endpoint=...)",
-                ))
-            }
+            (Ok(Media::Udp), None) => return Err(invalid("a UDP channel needs parameters (aeron:udp?endpoint=...)")),
             (Ok(media), _) => media,
             (Err(_), _) => {
                 return Err(invalid(&format!(
@@ -125,10 +113,7 @@ impl ChannelUri {
             let offset = uri.len() - query.map_or(0, str::len);
             channel.params = parse_params(&c_uri.as_bytes_with_nul()[offset..]).map_err(|e| {
                 let message = e.message().unwrap_or("malformed parameters");
-                AeronCError::with_message(
-                    AeronErrorType::from_driver_code(e.code),
-                    format!("{message}: {uri:?}"),
-                )
+                AeronCError::with_message(AeronErrorType::from_driver_code(e.code), format!("{message}: {uri:?}"))
             })?;
         }
         Ok(channel)
@@ -168,10 +153,7 @@ impl ChannelUri {
 
     /// The value of parameter `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// Sets parameter `key` (replacing its value if present). Keys and values must be
@@ -241,10 +223,7 @@ impl TryFrom<&CStr> for ChannelUri {
 
     fn try_from(value: &CStr) -> Result<Self, Self::Error> {
         let text = value.to_str().map_err(|e| {
-            AeronCError::with_message(
-                AeronErrorType::InvalidArgument,
-                format!("channel is not UTF-8: {e}"),
-            )
+            AeronCError::with_message(AeronErrorType::InvalidArgument, format!("channel is not UTF-8: {e}"))
         })?;
         ChannelUri::parse(text)
     }
@@ -263,11 +242,7 @@ fn check_part(what: &str, part: &str) -> Result<(), AeronCError> {
 
 /// Runs the C parser over `query` (the NUL-terminated text after `?`).
 fn parse_params(query: &[u8]) -> Result<Vec<(String, String)>, AeronCError> {
-    unsafe extern "C" fn on_param(
-        clientd: *mut c_void,
-        key: *const c_char,
-        value: *const c_char,
-    ) -> c_int {
+    unsafe extern "C" fn on_param(clientd: *mut c_void, key: *const c_char, value: *const c_char) -> c_int {
         let pairs = clientd as *mut Vec<(String, String)>;
         // Only allocation can fail here, which aborts rather than unwinds; still, nothing
         // may unwind into C.

@@ -4,20 +4,15 @@ use std::ffi::CStr;
 use std::time::{Duration, Instant};
 
 use rusteron_client::*;
-use rusteron_media_driver::testing::{client, TIMEOUT};
 use rusteron_media_driver::launch_for_tests;
+use rusteron_media_driver::testing::{client, TIMEOUT};
 
 /// A rejection must come well within the timeout: the driver answers at once.
 const PROMPT: Duration = Duration::from_secs(3);
 
 /// Adds a publication, an exclusive publication and a subscription on `channel`; each must
 /// fail promptly with `kind` and a message that names the problem.
-fn assert_all_rejected(
-    aeron: &Aeron,
-    channel: &CStr,
-    kind: AeronErrorType,
-    needle: &str,
-) -> Result<(), AeronCError> {
+fn assert_all_rejected(aeron: &Aeron, channel: &CStr, kind: AeronErrorType, needle: &str) -> Result<(), AeronCError> {
     let start = Instant::now();
     let publication = aeron
         .async_add_publication(channel, 1)?
@@ -49,11 +44,7 @@ fn assert_all_rejected(
             "{what} on {channel:?}: {needle:?} not in {message:?}"
         );
     }
-    assert!(
-        start.elapsed() < PROMPT,
-        "rejections took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < PROMPT, "rejections took {:?}", start.elapsed());
     Ok(())
 }
 
@@ -61,12 +52,7 @@ fn assert_all_rejected(
 fn malformed_channels_are_rejected_as_invalid_channel() -> Result<(), AeronCError> {
     let driver = launch_for_tests()?;
     let aeron = client(&driver)?;
-    assert_all_rejected(
-        &aeron,
-        c"aeron:foo",
-        AeronErrorType::InvalidChannel,
-        "aeron:foo",
-    )?;
+    assert_all_rejected(&aeron, c"aeron:foo", AeronErrorType::InvalidChannel, "aeron:foo")?;
     assert_all_rejected(
         &aeron,
         c"aeron:udp?endpoint=",
@@ -80,9 +66,7 @@ fn malformed_channels_are_rejected_as_invalid_channel() -> Result<(), AeronCErro
         "not-a-channel",
     )?;
     // The client is still usable afterwards.
-    aeron
-        .async_add_publication(c"aeron:ipc", 2)?
-        .poll_blocking(TIMEOUT)?;
+    aeron.async_add_publication(c"aeron:ipc", 2)?.poll_blocking(TIMEOUT)?;
     Ok(())
 }
 
@@ -108,22 +92,15 @@ fn second_publication_with_a_different_term_length_is_rejected() -> Result<(), A
     let aeron = client(&driver)?;
     let port = find_unused_udp_port(44_000).expect("a free UDP port");
     let first = format!("aeron:udp?endpoint=localhost:{port}|term-length=65536").into_c_string()?;
-    let second =
-        format!("aeron:udp?endpoint=localhost:{port}|term-length=131072").into_c_string()?;
+    let second = format!("aeron:udp?endpoint=localhost:{port}|term-length=131072").into_c_string()?;
 
-    let publication = aeron
-        .async_add_publication(&first, 33)?
-        .poll_blocking(TIMEOUT)?;
+    let publication = aeron.async_add_publication(&first, 33)?.poll_blocking(TIMEOUT)?;
     let start = Instant::now();
     let e = aeron
         .async_add_publication(&second, 33)?
         .poll_blocking(TIMEOUT)
         .expect_err("conflicting term length");
-    assert!(
-        start.elapsed() < PROMPT,
-        "rejection took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < PROMPT, "rejection took {:?}", start.elapsed());
     assert_eq!(e.kind(), AeronErrorType::GenericError, "{e}");
     let message = e.message().unwrap_or_default();
     assert!(
@@ -136,9 +113,7 @@ fn second_publication_with_a_different_term_length_is_rejected() -> Result<(), A
     );
 
     // The same parameters share the existing publication.
-    let same = aeron
-        .async_add_publication(&first, 33)?
-        .poll_blocking(TIMEOUT)?;
+    let same = aeron.async_add_publication(&first, 33)?.poll_blocking(TIMEOUT)?;
     assert_eq!(same.session_id(), publication.session_id());
     Ok(())
 }
@@ -155,12 +130,7 @@ fn no_driver_is_a_driver_timeout_within_the_configured_time() -> Result<(), Aero
     let elapsed = start.elapsed();
     let e = result.expect_err("there is no driver in an empty directory");
     assert_eq!(e.kind(), AeronErrorType::ClientErrorDriverTimeout, "{e}");
-    assert!(
-        e.message()
-            .unwrap_or_default()
-            .contains("CnC file not created"),
-        "{e}"
-    );
+    assert!(e.message().unwrap_or_default().contains("CnC file not created"), "{e}");
     assert!(
         elapsed >= Duration::from_millis(450),
         "gave up before the timeout: {elapsed:?}"

@@ -4,9 +4,8 @@ use std::time::{Duration, Instant};
 
 use rusteron_client::cnc::{DriverStats, ErrorLogEntry};
 use rusteron_client::*;
-use rusteron_media_driver::testing::{client, TIMEOUT};
 use rusteron_media_driver::launch_for_tests;
-
+use rusteron_media_driver::testing::{client, TIMEOUT};
 
 #[test]
 fn constants_and_counters_describe_this_driver() -> Result<(), AeronCError> {
@@ -30,9 +29,7 @@ fn constants_and_counters_describe_this_driver() -> Result<(), AeronCError> {
         "CnC minor version of Aeron 1.54 is 2"
     );
     assert!(stats.cnc_file.ends_with("cnc.dat"), "{}", stats.cnc_file);
-    assert!(stats
-        .cnc_file
-        .starts_with(driver.dir().to_str().unwrap_or_default()));
+    assert!(stats.cnc_file.starts_with(driver.dir().to_str().unwrap_or_default()));
     // 512-byte metadata record per 128-byte value record.
     assert_eq!(
         stats.counter_metadata_buffer_length,
@@ -68,10 +65,7 @@ fn constants_and_counters_describe_this_driver() -> Result<(), AeronCError> {
     );
 
     let text = stats.to_string();
-    assert!(
-        text.contains(&format!("pid {}", std::process::id())),
-        "{text}"
-    );
+    assert!(text.contains(&format!("pid {}", std::process::id())), "{text}");
     assert!(text.contains(" - Bytes sent"), "{text}");
     assert!(text.contains("0 distinct errors"), "{text}");
     Ok(())
@@ -89,14 +83,8 @@ fn counter_added_by_a_client_is_visible_through_the_cnc() -> Result<(), AeronCEr
         .iter()
         .find(|c| c.label == "seen from cnc")
         .expect("client counter in the CnC");
-    assert_eq!(
-        (seen.id, seen.type_id, seen.value),
-        (counter.counter_id()?, 7_777, 123)
-    );
-    assert!(
-        cnc.to_driver_heartbeat() > 0,
-        "the driver heartbeats while it runs"
-    );
+    assert_eq!((seen.id, seen.type_id, seen.value), (counter.counter_id()?, 7_777, 123));
+    assert!(cnc.to_driver_heartbeat() > 0, "the driver heartbeats while it runs");
     Ok(())
 }
 
@@ -107,10 +95,7 @@ fn wait_for_errors(cnc: &AeronCnc, what: &str) -> Result<Vec<ErrorLogEntry>, Aer
         if errors.iter().any(|e| e.message.contains(what)) {
             return Ok(errors);
         }
-        assert!(
-            start.elapsed() < TIMEOUT,
-            "no error containing {what:?} in {errors:#?}"
-        );
+        assert!(start.elapsed() < TIMEOUT, "no error containing {what:?} in {errors:#?}");
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -122,18 +107,14 @@ fn error_log_records_a_command_the_driver_rejected() -> Result<(), AeronCError> 
     let port = find_unused_udp_port(42_000).expect("a free UDP port");
     // The C client forwards the channel untouched; the driver rejects the term length
     // (below the 64 KiB minimum) and records the error in its distinct error log.
-    let channel =
-        format!("aeron:udp?endpoint=localhost:{port}|term-length=12345").into_c_string()?;
+    let channel = format!("aeron:udp?endpoint=localhost:{port}|term-length=12345").into_c_string()?;
     let rejected = aeron
         .async_add_publication(&channel, 10)?
         .poll_blocking(TIMEOUT)
         .expect_err("driver rejects");
     assert_eq!(rejected.kind(), AeronErrorType::GenericError, "{rejected}");
     assert!(
-        rejected
-            .message()
-            .unwrap_or_default()
-            .contains("term length"),
+        rejected.message().unwrap_or_default().contains("term length"),
         "{rejected}"
     );
 
@@ -150,22 +131,13 @@ fn error_log_records_a_command_the_driver_rejected() -> Result<(), AeronCError> 
     assert!(!entry.message.contains('\0'), "{:?}", entry.message);
 
     // The same error again is one distinct entry observed twice.
-    let again = aeron
-        .async_add_publication(&channel, 10)?
-        .poll_blocking(TIMEOUT);
+    let again = aeron.async_add_publication(&channel, 10)?.poll_blocking(TIMEOUT);
     assert!(again.is_err());
     let start = Instant::now();
     loop {
         let errors = cnc.errors(0)?;
-        let same: Vec<_> = errors
-            .iter()
-            .filter(|e| e.message.contains("term length"))
-            .collect();
-        assert_eq!(
-            same.len(),
-            1,
-            "distinct errors are not repeated: {errors:#?}"
-        );
+        let same: Vec<_> = errors.iter().filter(|e| e.message.contains("term length")).collect();
+        assert_eq!(same.len(), 1, "distinct errors are not repeated: {errors:#?}");
         if same[0].observation_count >= 2 {
             break;
         }
@@ -178,10 +150,7 @@ fn error_log_records_a_command_the_driver_rejected() -> Result<(), AeronCError> 
 
     // Errors since a future timestamp: none; the count matches the closure calls.
     let mut calls = 0;
-    assert_eq!(
-        cnc.error_log_read_once(|_, _, _, _, _| calls += 1, i64::MAX)?,
-        0
-    );
+    assert_eq!(cnc.error_log_read_once(|_, _, _, _, _| calls += 1, i64::MAX)?, 0);
     assert_eq!(calls, 0);
     let count = cnc.error_log_read_once(|_, _, _, _, _| calls += 1, 0)?;
     assert_eq!(count, calls);
@@ -191,11 +160,7 @@ fn error_log_records_a_command_the_driver_rejected() -> Result<(), AeronCError> 
         count
     );
 
-    let errors_counter = cnc
-        .stats()?
-        .counter("Errors")
-        .map(|c| c.value)
-        .unwrap_or_default();
+    let errors_counter = cnc.stats()?.counter("Errors").map(|c| c.value).unwrap_or_default();
     assert!(
         errors_counter >= 2,
         "the Errors system counter counts both rejections: {errors_counter}"
@@ -222,18 +187,9 @@ fn loss_report_is_readable_and_empty_on_a_clean_run() -> Result<(), AeronCError>
 fn opening_a_directory_without_a_driver_times_out() -> Result<(), AeronCError> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let start = Instant::now();
-    let error =
-        AeronCnc::open(dir.path(), Duration::from_millis(100)).expect_err("no driver there");
-    assert_eq!(
-        error.kind(),
-        AeronErrorType::ClientErrorDriverTimeout,
-        "{error}"
-    );
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        start.elapsed()
-    );
+    let error = AeronCnc::open(dir.path(), Duration::from_millis(100)).expect_err("no driver there");
+    assert_eq!(error.kind(), AeronErrorType::ClientErrorDriverTimeout, "{error}");
+    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
     Ok(())
 }
 
@@ -250,10 +206,7 @@ fn a_closed_cnc_reports_resource_closed() -> Result<(), AeronCError> {
     drop(reader);
     assert!(!reader_clone.counters()?.is_empty());
     drop(reader_clone);
-    assert_eq!(
-        cnc.stats().expect_err("closed").kind(),
-        AeronErrorType::ResourceClosed
-    );
+    assert_eq!(cnc.stats().expect_err("closed").kind(), AeronErrorType::ResourceClosed);
     assert_eq!(
         cnc.errors(0).expect_err("closed").kind(),
         AeronErrorType::ResourceClosed

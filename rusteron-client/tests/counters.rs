@@ -7,9 +7,8 @@ use rusteron_client::counters::{
     CounterInfo, COUNTER_MAX_KEY_LENGTH, COUNTER_MAX_LABEL_LENGTH, SYSTEM_COUNTER_TYPE_ID,
 };
 use rusteron_client::*;
-use rusteron_media_driver::testing::{client, TIMEOUT};
 use rusteron_media_driver::launch_for_tests;
-
+use rusteron_media_driver::testing::{client, TIMEOUT};
 
 fn find(counters: &[CounterInfo], id: i32) -> &CounterInfo {
     counters
@@ -25,9 +24,7 @@ fn added_counter_is_visible_with_its_type_key_label_and_value() -> Result<(), Ae
     let counter = aeron.add_counter(9_001, b"desk-7", "orders accepted", TIMEOUT)?;
     let id = counter.counter_id()?;
     let registration_id = counter.registration_id()?;
-    let reader = aeron
-        .counters_reader()
-        .expect("an open client has a counters reader");
+    let reader = aeron.counters_reader().expect("an open client has a counters reader");
 
     let snapshot = reader.counters()?;
     let info = find(&snapshot, id);
@@ -43,14 +40,8 @@ fn added_counter_is_visible_with_its_type_key_label_and_value() -> Result<(), Ae
         info.key
     );
     assert_eq!(reader.counter_label(id)?, "orders accepted");
-    assert_eq!(
-        reader.find_by_type_id_and_registration_id(9_001, registration_id),
-        id
-    );
-    assert_eq!(
-        reader.find_by_type_id_and_registration_id(9_002, registration_id),
-        -1
-    );
+    assert_eq!(reader.find_by_type_id_and_registration_id(9_001, registration_id), id);
+    assert_eq!(reader.find_by_type_id_and_registration_id(9_002, registration_id), -1);
 
     counter.set(41)?;
     assert_eq!(counter.increment()?, 41);
@@ -72,17 +63,13 @@ fn added_counter_is_visible_with_its_type_key_label_and_value() -> Result<(), Ae
 fn driver_system_counters_are_listed() -> Result<(), AeronCError> {
     let driver = launch_for_tests()?;
     let aeron = client(&driver)?;
-    let counters = aeron
-        .counters_reader()
-        .expect("counters reader")
-        .counters()?;
+    let counters = aeron.counters_reader().expect("counters reader").counters()?;
     for label in ["Bytes sent", "Bytes received", "Errors", "Heartbeats sent"] {
         // "Errors" carries a suffix: "Errors: version=1.54.0 commit=...".
         let counter = counters
             .iter()
             .find(|c| c.label == label || c.label.starts_with(&format!("{label}: ")));
-        let counter =
-            counter.unwrap_or_else(|| panic!("system counter {label:?} missing: {counters:#?}"));
+        let counter = counter.unwrap_or_else(|| panic!("system counter {label:?} missing: {counters:#?}"));
         assert_eq!(counter.type_id, SYSTEM_COUNTER_TYPE_ID, "{label}");
         assert!(counter.value >= 0, "{label} = {}", counter.value);
     }
@@ -113,10 +100,7 @@ fn full_length_label_is_read_by_its_length_not_up_to_a_nul() -> Result<(), Aeron
             via_closure = Some((label.to_owned(), label_length));
         }
     })?;
-    assert_eq!(
-        via_closure,
-        Some((long_label.clone(), COUNTER_MAX_LABEL_LENGTH))
-    );
+    assert_eq!(via_closure, Some((long_label.clone(), COUNTER_MAX_LABEL_LENGTH)));
     Ok(())
 }
 
@@ -146,9 +130,7 @@ fn foreach_counter_with_a_handler_and_panics_in_closures() -> Result<(), AeronCE
     let mut handler = Handlers::leak(LabelCollector::default());
     reader.foreach_counter(Some(&handler))?;
     // SAFETY: the foreach call has returned; nothing else runs this handler.
-    let seen = unsafe { handler.get_mut() }
-        .map(|c| c.0.clone())
-        .unwrap_or_default();
+    let seen = unsafe { handler.get_mut() }.map(|c| c.0.clone()).unwrap_or_default();
     assert!(
         seen.contains(&(counter.counter_id()?, "handler sees me".to_owned())),
         "{seen:?}"
@@ -178,10 +160,7 @@ fn bad_counter_arguments_are_typed_errors() -> Result<(), AeronCError> {
         .add_counter(9_030, &long_key, "x", TIMEOUT)
         .expect_err("key too long");
     assert_eq!(e.kind(), AeronErrorType::InvalidArgument);
-    assert!(
-        e.message().unwrap_or_default().contains("key length"),
-        "{e}"
-    );
+    assert!(e.message().unwrap_or_default().contains("key length"), "{e}");
     let long_label = "x".repeat(COUNTER_MAX_LABEL_LENGTH + 1);
     let e = aeron
         .add_counter(9_030, b"", &long_label, TIMEOUT)
@@ -197,17 +176,11 @@ fn bad_counter_arguments_are_typed_errors() -> Result<(), AeronCError> {
     assert!(max > 0);
     for id in [-1, max + 1, i32::MAX] {
         assert_eq!(
-            reader
-                .counter_value(id)
-                .expect_err("id out of range")
-                .kind(),
+            reader.counter_value(id).expect_err("id out of range").kind(),
             AeronErrorType::InvalidArgument
         );
         assert_eq!(
-            reader
-                .counter_label(id)
-                .expect_err("id out of range")
-                .kind(),
+            reader.counter_label(id).expect_err("id out of range").kind(),
             AeronErrorType::InvalidArgument
         );
     }
@@ -237,10 +210,7 @@ fn closed_counter_errors_and_leaves_the_reader() -> Result<(), AeronCError> {
     drop(counter);
     let start = Instant::now();
     while reader.find_by_type_id_and_registration_id(9_040, registration_id) >= 0 {
-        assert!(
-            start.elapsed() < TIMEOUT,
-            "the driver never freed the closed counter"
-        );
+        assert!(start.elapsed() < TIMEOUT, "the driver never freed the closed counter");
         std::thread::sleep(Duration::from_millis(5));
     }
     Ok(())

@@ -57,22 +57,21 @@ fn build_samples() -> Result<Samples, String> {
     let static_lib = lib_dir.join("libaeron_static.a");
     let shared_lib = lib_dir.join("libaeron.so");
     // Link what the Rust side links: shared in `dynamic` mode, static otherwise.
-    let link: Vec<String> =
-        if (cfg!(feature = "dynamic") || !static_lib.is_file()) && shared_lib.is_file() {
-            vec![format!("-L{}", lib_dir.display()), "-laeron".into()]
-        } else if static_lib.is_file() {
-            ["-laeron_static", "-lpthread", "-lm", "-ldl"]
-                .iter()
-                .map(|s| s.to_string())
-                .chain(std::iter::once(format!("-L{}", lib_dir.display())))
-                .collect()
-        } else {
-            return Err(format!(
-                "neither {} nor {} exists",
-                static_lib.display(),
-                shared_lib.display()
-            ));
-        };
+    let link: Vec<String> = if (cfg!(feature = "dynamic") || !static_lib.is_file()) && shared_lib.is_file() {
+        vec![format!("-L{}", lib_dir.display()), "-laeron".into()]
+    } else if static_lib.is_file() {
+        ["-laeron_static", "-lpthread", "-lm", "-ldl"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(std::iter::once(format!("-L{}", lib_dir.display())))
+            .collect()
+    } else {
+        return Err(format!(
+            "neither {} nor {} exists",
+            static_lib.display(),
+            shared_lib.display()
+        ));
+    };
 
     let out = samples_dir_for_this_run()?;
     // The samples print with printf; line-buffer stdout so the test can read a running
@@ -89,20 +88,14 @@ fn build_samples() -> Result<Samples, String> {
     let compile = |name: &str| -> Result<PathBuf, String> {
         let exe = out.join(name);
         let mut cmd = Command::new("cc");
-        cmd.args([
-            "-std=c11",
-            "-O2",
-            "-D_DEFAULT_SOURCE",
-            "-D_FILE_OFFSET_BITS=64",
-            "-w",
-        ])
-        .arg(format!("-I{}", client_dir.display()))
-        .arg(format!("-I{}", samples_dir.display()))
-        .arg(samples_dir.join(format!("{name}.c")))
-        .arg(samples_dir.join("sample_util.c"))
-        .arg(&line_buffered)
-        .arg("-o")
-        .arg(&exe);
+        cmd.args(["-std=c11", "-O2", "-D_DEFAULT_SOURCE", "-D_FILE_OFFSET_BITS=64", "-w"])
+            .arg(format!("-I{}", client_dir.display()))
+            .arg(format!("-I{}", samples_dir.display()))
+            .arg(samples_dir.join(format!("{name}.c")))
+            .arg(samples_dir.join("sample_util.c"))
+            .arg(&line_buffered)
+            .arg("-o")
+            .arg(&exe);
         // Libraries after the objects that use them; -L may go anywhere.
         cmd.args(link.iter().filter(|a| a.starts_with("-L")));
         cmd.args(link.iter().filter(|a| !a.starts_with("-L")));
@@ -194,11 +187,7 @@ impl ChildGuard {
             if let Some(status) = self.exited() {
                 return status;
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not exit in time",
-                self.name
-            );
+            assert!(Instant::now() < deadline, "{} did not exit in time", self.name);
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -208,12 +197,7 @@ impl ChildGuard {
             .args(["-INT", &self.child.id().to_string()])
             .status()
             .expect("run kill");
-        assert!(
-            status.success(),
-            "kill -INT {} ({}) failed",
-            self.child.id(),
-            self.name
-        );
+        assert!(status.success(), "kill -INT {} ({}) failed", self.child.id(), self.name);
     }
 }
 
@@ -246,37 +230,29 @@ fn client(driver: &EmbeddedDriver) -> Result<Aeron, AeronCError> {
 
 /// Offers until the message is in the log, retrying while not connected / back pressured.
 /// Works whether `offer` reports those as negative positions or as errors.
-fn offer_retrying(
-    publication: &AeronPublication,
-    message: &[u8],
-    deadline: Instant,
-) -> Result<i64, AeronCError> {
+fn offer_retrying(publication: &AeronPublication, message: &[u8], deadline: Instant) -> Result<i64, AeronCError> {
     loop {
-        let retry_reason =
-            match publication.offer(message, Handlers::no_reserved_value_supplier_handler()) {
-                Ok(position) if position > 0 => return Ok(position),
-                Ok(code) => match AeronCError::from_publication_result(code).kind() {
-                    kind @ (AeronErrorType::NullOrNotConnected
-                    | AeronErrorType::PublicationBackPressured
-                    | AeronErrorType::PublicationAdminAction) => format!("{kind:?}"),
-                    _ => return Err(AeronCError::from_publication_result(code)),
-                },
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        AeronErrorType::NullOrNotConnected
-                            | AeronErrorType::PublicationBackPressured
-                            | AeronErrorType::PublicationAdminAction
-                    ) =>
-                {
-                    format!("{:?}", e.kind())
-                }
-                Err(e) => return Err(e),
-            };
-        assert!(
-            Instant::now() < deadline,
-            "offer kept failing: {retry_reason}"
-        );
+        let retry_reason = match publication.offer(message, Handlers::no_reserved_value_supplier_handler()) {
+            Ok(position) if position > 0 => return Ok(position),
+            Ok(code) => match AeronCError::from_publication_result(code).kind() {
+                kind @ (AeronErrorType::NullOrNotConnected
+                | AeronErrorType::PublicationBackPressured
+                | AeronErrorType::PublicationAdminAction) => format!("{kind:?}"),
+                _ => return Err(AeronCError::from_publication_result(code)),
+            },
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    AeronErrorType::NullOrNotConnected
+                        | AeronErrorType::PublicationBackPressured
+                        | AeronErrorType::PublicationAdminAction
+                ) =>
+            {
+                format!("{:?}", e.kind())
+            }
+            Err(e) => return Err(e),
+        };
+        assert!(Instant::now() < deadline, "offer kept failing: {retry_reason}");
         std::thread::yield_now();
     }
 }
@@ -308,10 +284,7 @@ fn c_basic_subscriber_receives_messages_published_from_rust() -> Result<(), Aero
         .poll_blocking(TIMEOUT)?;
     while !publication.is_connected() {
         if let Some(status) = subscriber.exited() {
-            panic!(
-                "basic_subscriber exited early ({status}): {}",
-                subscriber.stderr()
-            );
+            panic!("basic_subscriber exited early ({status}): {}", subscriber.stderr());
         }
         assert!(
             Instant::now() < deadline,
@@ -430,10 +403,7 @@ fn rust_subscription_receives_messages_from_c_basic_publisher() -> Result<(), Ae
         if let Some(status) = publisher.exited() {
             break status;
         }
-        assert!(
-            Instant::now() < deadline,
-            "basic_publisher did not finish in time"
-        );
+        assert!(Instant::now() < deadline, "basic_publisher did not finish in time");
         std::thread::sleep(Duration::from_millis(1));
     };
     let output: Vec<String> = lines.iter().collect();
@@ -462,10 +432,7 @@ fn rust_subscription_receives_messages_from_c_basic_publisher() -> Result<(), Ae
         sent.len()
     );
 
-    eprintln!(
-        "basic_publisher got {} of {message_count} messages out",
-        sent.len()
-    );
+    eprintln!("basic_publisher got {} of {message_count} messages out", sent.len());
     while received.len() < sent.len() {
         assert!(
             Instant::now() < deadline,

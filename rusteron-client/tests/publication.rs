@@ -9,7 +9,6 @@ use rusteron_client::publication::{aligned_frame_length, BufferClaim, MAX_OFFERV
 use rusteron_client::*;
 use rusteron_media_driver::testing::{driver_and_client, retry, subscribe, wait_until, TIMEOUT};
 
-
 /// Counts heap allocations per thread, so tests running in parallel do not disturb each other.
 struct CountingAlloc;
 thread_local! { static ALLOCATIONS: Cell<u64> = const { Cell::new(0) }; }

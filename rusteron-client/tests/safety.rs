@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use rusteron_client::subscription::AeronFragmentClosureAssembler;
 use rusteron_client::*;
-use rusteron_media_driver::testing::{client, wait_until, TIMEOUT};
 use rusteron_media_driver::launch_for_tests;
+use rusteron_media_driver::testing::{client, wait_until, TIMEOUT};
 
 const STREAM: i32 = 4001;
 

@@ -12,7 +12,9 @@ use rusteron_client::subscription::{
     AeronControlledFragmentClosureAssembler, AeronFragmentClosureAssembler, ControlledPollAction,
 };
 use rusteron_client::*;
-use rusteron_media_driver::testing::{driver_and_client, free_udp_port, offer, poll_until, subscribe, wait_until, TIMEOUT};
+use rusteron_media_driver::testing::{
+    driver_and_client, free_udp_port, offer, poll_until, subscribe, wait_until, TIMEOUT,
+};
 
 const CONTINUE: ControlledPollAction = ControlledPollAction::AERON_ACTION_CONTINUE;
 

@@ -37,8 +37,7 @@ fn ipc_spy_and_from_str_forms() -> Result<(), AeronCError> {
     assert_eq!(ipc.to_string(), "aeron:ipc");
     assert_eq!(ChannelUri::try_from(AERON_IPC_STREAM)?, ipc);
 
-    let spy =
-        ChannelUri::parse("aeron-spy:aeron:udp?endpoint=224.0.1.1:40456|interface=127.0.0.1")?;
+    let spy = ChannelUri::parse("aeron-spy:aeron:udp?endpoint=224.0.1.1:40456|interface=127.0.0.1")?;
     assert!(spy.is_spy());
     assert_eq!(spy.get("interface"), Some("127.0.0.1"));
     assert_eq!(
@@ -73,10 +72,7 @@ fn put_replaces_in_place_and_remove_deletes() -> Result<(), AeronCError> {
     );
     assert_eq!(uri.remove("term-length").as_deref(), Some("131072"));
     assert_eq!(uri.remove("term-length"), None);
-    assert_eq!(
-        uri.to_string(),
-        "aeron:udp?endpoint=localhost:40001|mtu=1408"
-    );
+    assert_eq!(uri.to_string(), "aeron:udp?endpoint=localhost:40001|mtu=1408");
     assert_eq!(
         ChannelUri::parse(&uri.to_string())?,
         uri,
@@ -100,11 +96,7 @@ fn put_rejects_separators_and_empty_parts_without_changing_anything() -> Result<
         ("k", "a\0b"),
     ] {
         let e = uri.put(key, value).expect_err("invalid part");
-        assert_eq!(
-            e.kind(),
-            AeronErrorType::InvalidArgument,
-            "{key:?}={value:?}: {e}"
-        );
+        assert_eq!(e.kind(), AeronErrorType::InvalidArgument, "{key:?}={value:?}: {e}");
         assert_eq!(uri, before);
     }
     Ok(())
@@ -121,30 +113,16 @@ fn malformed_uris_are_invalid_channel_with_the_parser_message() {
     // Messages from Aeron's C parameter parser.
     let e = invalid_channel("aeron:udp?endpoint=");
     assert!(
-        e.message()
-            .unwrap_or_default()
-            .contains("empty value not allowed"),
+        e.message().unwrap_or_default().contains("empty value not allowed"),
         "{e}"
     );
     let e = invalid_channel("aeron:udp?=localhost:40123");
-    assert!(
-        e.message()
-            .unwrap_or_default()
-            .contains("empty key not allowed"),
-        "{e}"
-    );
+    assert!(e.message().unwrap_or_default().contains("empty key not allowed"), "{e}");
     let e = invalid_channel("aeron:udp?endpoint|x=y");
-    assert!(
-        e.message()
-            .unwrap_or_default()
-            .contains("invalid end of key"),
-        "{e}"
-    );
+    assert!(e.message().unwrap_or_default().contains("invalid end of key"), "{e}");
     let e = invalid_channel("aeron:ipc?alias=a||b=c");
     assert!(
-        e.message()
-            .unwrap_or_default()
-            .contains("aeron:ipc?alias=a||b=c"),
+        e.message().unwrap_or_default().contains("aeron:ipc?alias=a||b=c"),
         "the channel is named: {e}"
     );
 
@@ -159,19 +137,11 @@ fn malformed_uris_are_invalid_channel_with_the_parser_message() {
         "aeron:udp",
     ] {
         let e = invalid_channel(text);
-        assert!(
-            e.message()
-                .is_some_and(|m| m.contains(&format!("{text:?}"))),
-            "{e}"
-        );
+        assert!(e.message().is_some_and(|m| m.contains(&format!("{text:?}"))), "{e}");
     }
     let e = invalid_channel(&format!("aeron:ipc?alias={}", "a".repeat(MAX_URI_LENGTH)));
-    assert!(
-        e.message().unwrap_or_default().contains("exceeds max"),
-        "{e}"
-    );
-    let uri =
-        ChannelUri::parse("aeron:udp?endpoint=localhost:1|control-mode=sometimes").expect("parses");
+    assert!(e.message().unwrap_or_default().contains("exceeds max"), "{e}");
+    let uri = ChannelUri::parse("aeron:udp?endpoint=localhost:1|control-mode=sometimes").expect("parses");
     assert_eq!(
         uri.control_mode().expect_err("unknown mode").kind(),
         AeronErrorType::InvalidChannel
@@ -194,9 +164,7 @@ fn a_built_channel_is_accepted_by_the_driver() -> Result<(), AeronCError> {
     uri.put("endpoint", &format!("localhost:{port}"))?
         .put("term-length", "65536")?;
     let channel = uri.to_c_string()?;
-    let publication = aeron
-        .async_add_publication(&channel, 77)?
-        .poll_blocking(TIMEOUT)?;
+    let publication = aeron.async_add_publication(&channel, 77)?.poll_blocking(TIMEOUT)?;
     let subscription = aeron
         .async_add_subscription(
             &channel,
@@ -214,10 +182,7 @@ fn a_built_channel_is_accepted_by_the_driver() -> Result<(), AeronCError> {
         std::thread::sleep(Duration::from_millis(1));
     }
     loop {
-        let sent = publication.offer(
-            b"over a built channel",
-            Handlers::no_reserved_value_supplier_handler(),
-        );
+        let sent = publication.offer(b"over a built channel", Handlers::no_reserved_value_supplier_handler());
         if matches!(sent, Ok(position) if position > 0) {
             break;
         }

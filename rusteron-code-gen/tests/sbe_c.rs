@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use rusteron_code_gen::sbe::{
-    generate_c_codecs, generate_c_codecs_with_namespace, parse_schema, FieldType, GeneratedFile,
-    Presence,
+    generate_c_codecs, generate_c_codecs_with_namespace, parse_schema, FieldType, GeneratedFile, Presence,
 };
 
 #[allow(dead_code)]
@@ -64,14 +63,8 @@ fn one_header_per_type_and_message_named_like_sbe() {
     .collect();
     assert_eq!(paths, expected);
 
-    let aeron: Vec<String> = generate_c_codecs(SCHEMA)
-        .unwrap()
-        .into_iter()
-        .map(|f| f.path)
-        .collect();
-    assert!(aeron
-        .iter()
-        .all(|p| p.starts_with("c/aeron_archive_client/")));
+    let aeron: Vec<String> = generate_c_codecs(SCHEMA).unwrap().into_iter().map(|f| f.path).collect();
+    assert!(aeron.iter().all(|p| p.starts_with("c/aeron_archive_client/")));
     let scoped = generate_c_codecs_with_namespace(SCHEMA, Some("my.codecs")).unwrap();
     assert_eq!(scoped[0].path, "c/my_codecs/messageHeader.h");
     assert_contains(&scoped[0].contents, "struct my_codecs_messageHeader\n{");
@@ -127,14 +120,8 @@ fn every_message_has_the_full_function_set() {
                 "missing {name}"
             );
         }
-        let macro_name = format!(
-            "RUSTERON_FIXTURE_{}_SBE_TEMPLATE_ID",
-            message.name.to_uppercase()
-        );
-        assert_contains(
-            text,
-            &format!("#define {macro_name} (((uint16_t){}))", message.id),
-        );
+        let macro_name = format!("RUSTERON_FIXTURE_{}_SBE_TEMPLATE_ID", message.name.to_uppercase());
+        assert_contains(text, &format!("#define {macro_name} (((uint16_t){}))", message.id));
         assert_contains(
             text,
             &format!(
@@ -148,19 +135,13 @@ fn every_message_has_the_full_function_set() {
             assert_contains(text, &format!("{m}_{p}_since_version(void)"));
             assert_contains(
                 text,
-                &format!(
-                    "{m}_{p}_encoding_offset(void)\n{{\n    return {};",
-                    field.offset
-                ),
+                &format!("{m}_{p}_encoding_offset(void)\n{{\n    return {};", field.offset),
             );
             let constant = field.presence == Presence::Constant;
             match &field.ty {
                 FieldType::Encoding(_) | FieldType::Enum(_) if !constant => {
                     assert_contains(text, &format!("*{m}_set_{p}(\n"));
-                    assert_contains(
-                        text,
-                        &format!(" {m}_{p}(\n    const struct {m} *const codec"),
-                    );
+                    assert_contains(text, &format!(" {m}_{p}(\n    const struct {m} *const codec"));
                 }
                 FieldType::Set(_) | FieldType::Composite(_) => {
                     assert_contains(text, &format!("*{m}_{p}(\n    struct {m} *const codec,"));
@@ -172,7 +153,9 @@ fn every_message_has_the_full_function_set() {
             let v = &var.name;
             for function in [
                 format!("*{m}_put_{v}(\n    struct {m} *const codec,\n    const char *src,"),
-                format!("uint64_t {m}_get_{v}(\n    struct {m} *const codec,\n    char *dst,\n    const uint64_t length)"),
+                format!(
+                    "uint64_t {m}_get_{v}(\n    struct {m} *const codec,\n    char *dst,\n    const uint64_t length)"
+                ),
                 format!("struct {m}_string_view {m}_get_{v}_as_string_view(\n    struct {m} *const codec)"),
                 format!(" {m}_{v}_length(\n    const struct {m} *const codec)"),
                 format!("const char *{m}_{v}_character_encoding(void)"),
@@ -207,11 +190,11 @@ fn enums_sets_and_composites_declare_what_sbe_declares() {
     assert_contains(side, "enum rusteron_fixture_side\n{\n    rusteron_fixture_side_BUY = ((uint8_t)1),\n    rusteron_fixture_side_SELL = ((uint8_t)2),\n    rusteron_fixture_side_NULL_VALUE = ((uint8_t)255)\n};");
     assert_contains(side, "SBE_ONE_DEF bool rusteron_fixture_side_get(\n    const uint8_t value,\n    enum rusteron_fixture_side *const out)");
     assert_contains(side, "errno = E103;");
-    assert_contains(file(&files, "status"), "rusteron_fixture_status_CANCELLED = INT32_C(-5),\n    rusteron_fixture_status_NULL_VALUE = INT32_MIN\n");
     assert_contains(
-        file(&files, "grade"),
-        "rusteron_fixture_grade_A = ((char)65),",
+        file(&files, "status"),
+        "rusteron_fixture_status_CANCELLED = INT32_C(-5),\n    rusteron_fixture_status_NULL_VALUE = INT32_MIN\n",
     );
+    assert_contains(file(&files, "grade"), "rusteron_fixture_grade_A = ((char)65),");
 
     let order = file(&files, "order");
     assert_contains(order, "SBE_ONE_DEF bool rusteron_fixture_order_side(\n    const struct rusteron_fixture_order *const codec,\n    enum rusteron_fixture_side *const out)");
@@ -224,34 +207,34 @@ fn enums_sets_and_composites_declare_what_sbe_declares() {
     assert_contains(order, "return SBE_LITTLE_ENDIAN_ENCODE_64(val);");
     assert_contains(order, "union rusteron_fixture_order_double_as_uint val;");
     assert_contains(order, "if (codec->acting_version < 2)\n    {\n        *out = rusteron_fixture_status_NULL_VALUE;\n        return true;\n    }");
-    assert_contains(
-        order,
-        "if (length > UINT32_C(1024))\n    {\n        errno = E109;",
-    );
-    assert_contains(
-        order,
-        "if (count < 1 || count > 10)\n    {\n        errno = E110;",
-    );
+    assert_contains(order, "if (length > UINT32_C(1024))\n    {\n        errno = E109;");
+    assert_contains(order, "if (count < 1 || count > 10)\n    {\n        errno = E110;");
 
     let flags = file(&files, "flags");
-    assert_contains(flags, "SBE_ONE_DEF bool rusteron_fixture_flags_iceberg(\n    const struct rusteron_fixture_flags *const codec)");
+    assert_contains(
+        flags,
+        "SBE_ONE_DEF bool rusteron_fixture_flags_iceberg(\n    const struct rusteron_fixture_flags *const codec)",
+    );
     assert_contains(
         flags,
         "SBE_ONE_DEF struct rusteron_fixture_flags *rusteron_fixture_flags_set_iceberg(",
     );
     let header = file(&files, "messageHeader");
-    assert_contains(header, "SBE_ONE_DEF uint64_t rusteron_fixture_messageHeader_encoded_length(void)\n{\n    return 8;");
+    assert_contains(
+        header,
+        "SBE_ONE_DEF uint64_t rusteron_fixture_messageHeader_encoded_length(void)\n{\n    return 8;",
+    );
     assert_contains(header, "SBE_ONE_DEF struct rusteron_fixture_messageHeader *rusteron_fixture_messageHeader_wrap(\n    struct rusteron_fixture_messageHeader *const codec,\n    char *buffer,\n    const uint64_t offset,\n    const uint64_t acting_version,\n    const uint64_t buffer_length)");
-    assert_contains(header, "SBE_ONE_DEF uint16_t rusteron_fixture_messageHeader_sbe_schema_id(void)\n{\n    return ((uint16_t)42);");
+    assert_contains(
+        header,
+        "SBE_ONE_DEF uint16_t rusteron_fixture_messageHeader_sbe_schema_id(void)\n{\n    return ((uint16_t)42);",
+    );
     let booster = file(&files, "booster");
     assert_contains(
         booster,
         "#include \"boostType.h\"\n#include \"decimal.h\"\n#include \"flags.h\"\n",
     );
-    assert_contains(
-        booster,
-        "SBE_ONE_DEF const char *rusteron_fixture_booster_kind(void)",
-    );
+    assert_contains(booster, "SBE_ONE_DEF const char *rusteron_fixture_booster_kind(void)");
 }
 
 /// The C compiler (`$CC`, else `cc`), if one runs.
@@ -336,13 +319,7 @@ fn headers_compile_strictly_as_c_and_as_cpp() {
     let source = dir.join("all.c");
     std::fs::write(&source, &all).unwrap();
     compile(&cc, &dir, &source, STRICT_C, Some(&dir.join("all-c")));
-    compile(
-        &cc,
-        &dir,
-        &source,
-        &["-x", "c++", "-std=c++11", "-fsyntax-only"],
-        None,
-    );
+    compile(&cc, &dir, &source, &["-x", "c++", "-std=c++11", "-fsyntax-only"], None);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -452,8 +429,7 @@ int main(void)
     assert_eq!(
         bytes,
         [
-            0, 14, 1, 2, 0, 7, 0,
-            1, // header: blockLength 14, templateId 258, schemaId 7, version 1
+            0, 14, 1, 2, 0, 7, 0, 1, // header: blockLength 14, templateId 258, schemaId 7, version 1
             1, 2, 3, 4, 0xff, 0xfe, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0,
         ]
     );

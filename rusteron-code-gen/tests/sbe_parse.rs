@@ -67,14 +67,7 @@ fn every_named_type_in_document_order() {
 #[test]
 fn enums_sets_and_encodings() {
     let schema = fixture();
-    let find = |name: &str| {
-        schema
-            .types
-            .iter()
-            .find(|t| t.name() == name)
-            .unwrap()
-            .clone()
-    };
+    let find = |name: &str| schema.types.iter().find(|t| t.name() == name).unwrap().clone();
     let TypeDef::Enum(side) = find("Side") else {
         panic!("Side is an enum")
     };
@@ -91,37 +84,19 @@ fn enums_sets_and_encodings() {
         panic!()
     };
     assert_eq!(status.null_value, i32::MIN.into());
-    assert_eq!(
-        (status.values[2].value, status.values[2].since_version),
-        (-5, 2)
-    );
-    let TypeDef::Enum(grade) = find("Grade") else {
-        panic!()
-    };
-    assert_eq!(
-        grade.encoding,
-        Primitive::Char,
-        "encodingType through a named <type>"
-    );
-    assert_eq!(
-        (grade.values[0].value, grade.null_value),
-        (i128::from(b'A'), 0)
-    );
+    assert_eq!((status.values[2].value, status.values[2].since_version), (-5, 2));
+    let TypeDef::Enum(grade) = find("Grade") else { panic!() };
+    assert_eq!(grade.encoding, Primitive::Char, "encodingType through a named <type>");
+    assert_eq!((grade.values[0].value, grade.null_value), (i128::from(b'A'), 0));
     let TypeDef::Set(wide) = find("WideFlags") else {
         panic!()
     };
     assert_eq!(wide.encoding, Primitive::Uint32);
-    assert_eq!(
-        (wide.choices[1].bit, wide.choices[1].since_version),
-        (31, 2)
-    );
+    assert_eq!((wide.choices[1].bit, wide.choices[1].since_version), (31, 2));
     let TypeDef::Encoding(price) = find("OptionalPrice") else {
         panic!()
     };
-    assert_eq!(
-        (price.presence, price.null()),
-        (Presence::Optional, Number::Int(-1))
-    );
+    assert_eq!((price.presence, price.null()), (Presence::Optional, Number::Int(-1)));
     let TypeDef::Encoding(symbol) = find("Symbol") else {
         panic!()
     };
@@ -131,34 +106,21 @@ fn enums_sets_and_encodings() {
         panic!()
     };
     assert_eq!(
-        (
-            venue.presence,
-            venue.constant.as_deref(),
-            venue.encoded_length()
-        ),
+        (venue.presence, venue.constant.as_deref(), venue.encoded_length()),
         (Presence::Constant, Some("XLON"), 0)
     );
     let TypeDef::Encoding(ratio) = find("OptionalRatio") else {
         panic!()
     };
     assert!(matches!(ratio.null(), Number::Float(f) if f.is_nan()));
-    assert_eq!(
-        Primitive::Int32.default_min(),
-        Number::Int(i128::from(i32::MIN) + 1)
-    );
+    assert_eq!(Primitive::Int32.default_min(), Number::Int(i128::from(i32::MIN) + 1));
     assert_eq!(Primitive::Uint16.default_max(), Number::Int(65534));
 }
 
 #[test]
 fn composites_with_nested_types_references_and_offsets() {
     let schema = fixture();
-    let TypeDef::Composite(booster) = schema
-        .types
-        .iter()
-        .find(|t| t.name() == "Booster")
-        .unwrap()
-        .clone()
-    else {
+    let TypeDef::Composite(booster) = schema.types.iter().find(|t| t.name() == "Booster").unwrap().clone() else {
         panic!("Booster is a composite")
     };
     assert_eq!(
@@ -182,10 +144,7 @@ fn composites_with_nested_types_references_and_offsets() {
 fn message_fields_offsets_and_block_length() {
     let schema = fixture();
     let order = &schema.messages[0];
-    assert_eq!(
-        (order.name.as_str(), order.id, order.block_length),
-        ("Order", 1, 101)
-    );
+    assert_eq!((order.name.as_str(), order.id, order.block_length), ("Order", 1, 101));
     assert_eq!(
         layout(&order.body.fields),
         [
@@ -227,10 +186,7 @@ fn message_fields_offsets_and_block_length() {
 
     let legacy = &schema.messages[2];
     assert_eq!((legacy.block_length, legacy.since_version), (24, 1));
-    assert_eq!(
-        layout(&legacy.body.fields),
-        [("first", 4, 4), ("second", 16, 8)]
-    );
+    assert_eq!(layout(&legacy.body.fields), [("first", 4, 4), ("second", 16, 8)]);
 }
 
 #[test]
@@ -238,10 +194,7 @@ fn groups_and_var_data() {
     let schema = fixture();
     let order = &schema.messages[0];
     let legs = &order.body.groups[0];
-    assert_eq!(
-        (legs.name.as_str(), legs.id, legs.block_length),
-        ("legs", 21, 14)
-    );
+    assert_eq!((legs.name.as_str(), legs.id, legs.block_length), ("legs", 21, 14));
     assert_eq!(
         (legs.dimension.name.as_str(), legs.dimension.encoded_length),
         ("groupSizeEncoding", 4)
@@ -261,10 +214,7 @@ fn groups_and_var_data() {
     );
     assert_eq!(fills.dimension_num_in_group.primitive, Primitive::Uint8);
     assert_eq!(
-        (
-            fills.dimension_num_in_group.min(),
-            fills.dimension_num_in_group.max()
-        ),
+        (fills.dimension_num_in_group.min(), fills.dimension_num_in_group.max()),
         (Number::Int(1), Number::Int(10))
     );
     assert_eq!(fills.body.var_data[0].name, "fillNote");
@@ -274,27 +224,13 @@ fn groups_and_var_data() {
         .body
         .var_data
         .iter()
-        .map(|v| {
-            (
-                v.name.as_str(),
-                v.header_length,
-                v.max_length(),
-                v.since_version,
-            )
-        })
+        .map(|v| (v.name.as_str(), v.header_length, v.max_length(), v.since_version))
         .collect();
     assert_eq!(
         vars,
-        [
-            ("text", 4, 1024, 0),
-            ("blob", 2, 65534, 0),
-            ("extra", 4, 1024, 3)
-        ]
+        [("text", 4, 1024, 0), ("blob", 2, 65534, 0), ("extra", 4, 1024, 3)]
     );
-    assert_eq!(
-        order.body.var_data[0].data.character_encoding.as_deref(),
-        Some("UTF-8")
-    );
+    assert_eq!(order.body.var_data[0].data.character_encoding.as_deref(), Some("UTF-8"));
     assert_eq!(order.body.var_data[1].data.character_encoding, None);
     assert_eq!(schema.messages[1].body.groups[0].since_version, 2);
 }
@@ -323,10 +259,7 @@ fn schema_with(types: &str, messages: &str) -> String {
 }
 
 fn message(body: &str) -> String {
-    schema_with(
-        "",
-        &format!(r#"<sbe:message name="M" id="1">{body}</sbe:message>"#),
-    )
+    schema_with("", &format!(r#"<sbe:message name="M" id="1">{body}</sbe:message>"#))
 }
 
 fn expect_error(xml: &str, kind: SbeErrorKind, fragment: &str) {
@@ -354,23 +287,11 @@ fn char_values_are_characters() {
         "",
     );
     let schema = parse_schema(&xml).unwrap();
-    let TypeDef::Enum(e) = schema
-        .types
-        .iter()
-        .find(|t| t.name() == "E")
-        .unwrap()
-        .clone()
-    else {
+    let TypeDef::Enum(e) = schema.types.iter().find(|t| t.name() == "E").unwrap().clone() else {
         panic!("E is an enum")
     };
     assert_eq!((e.values[0].value, e.values[1].value), (0x31, 0x41));
-    let TypeDef::Encoding(c) = schema
-        .types
-        .iter()
-        .find(|t| t.name() == "c")
-        .unwrap()
-        .clone()
-    else {
+    let TypeDef::Encoding(c) = schema.types.iter().find(|t| t.name() == "c").unwrap().clone() else {
         panic!("c is a type")
     };
     assert_eq!(c.null(), Number::Int(0x20));
@@ -427,10 +348,7 @@ fn unknown_types() {
         "int128",
     );
     expect_error(
-        &schema_with(
-            r#"<composite name="c"><ref name="r" type="Missing"/></composite>"#,
-            "",
-        ),
+        &schema_with(r#"<composite name="c"><ref name="r" type="Missing"/></composite>"#, ""),
         SbeErrorKind::UnknownType,
         "`Missing`",
     );
@@ -457,10 +375,7 @@ fn bad_numbers() {
         "`300`",
     );
     expect_error(
-        &schema_with(
-            r#"<type name="t" primitiveType="int8" nullValue="-129"/>"#,
-            "",
-        ),
+        &schema_with(r#"<type name="t" primitiveType="int8" nullValue="-129"/>"#, ""),
         SbeErrorKind::BadNumber,
         "-129",
     );
@@ -495,18 +410,12 @@ fn duplicates() {
         "`t`",
     );
     expect_error(
-        &schema_with(
-            "",
-            r#"<sbe:message name="A" id="1"/><sbe:message name="B" id="1"/>"#,
-        ),
+        &schema_with("", r#"<sbe:message name="A" id="1"/><sbe:message name="B" id="1"/>"#),
         SbeErrorKind::Duplicate,
         "id 1",
     );
     expect_error(
-        &schema_with(
-            "",
-            r#"<sbe:message name="A" id="1"/><sbe:message name="A" id="2"/>"#,
-        ),
+        &schema_with("", r#"<sbe:message name="A" id="1"/><sbe:message name="A" id="2"/>"#),
         SbeErrorKind::Duplicate,
         "`A`",
     );
@@ -528,9 +437,7 @@ fn duplicates() {
 #[test]
 fn layout_errors() {
     expect_error(
-        &message(
-            r#"<field name="a" id="1" type="int64"/><field name="b" id="2" type="int8" offset="4"/>"#,
-        ),
+        &message(r#"<field name="a" id="1" type="int64"/><field name="b" id="2" type="int8" offset="4"/>"#),
         SbeErrorKind::Layout,
         "overlaps",
     );
@@ -574,10 +481,7 @@ fn invalid_content() {
         "`templateId`",
     );
     expect_error(
-        &schema_with(
-            r#"<type name="c" primitiveType="int8" presence="constant"/>"#,
-            "",
-        ),
+        &schema_with(r#"<type name="c" primitiveType="int8" presence="constant"/>"#, ""),
         SbeErrorKind::Invalid,
         "no value",
     );
@@ -632,9 +536,5 @@ fn errors_name_the_line() {
     let xml = message("\n\n<field name=\"a\" id=\"1\" type=\"Nope\"/>");
     let err = parse_schema(&xml).unwrap_err();
     let line = xml.lines().position(|l| l.contains("Nope")).unwrap() + 1;
-    assert!(
-        err.message()
-            .starts_with(&format!("line {line}, <field> `a`")),
-        "{err}"
-    );
+    assert!(err.message().starts_with(&format!("line {line}, <field> `a`")), "{err}");
 }

@@ -81,11 +81,7 @@ fn generated_code_compiles_without_warnings() {
         .output()
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]
@@ -177,37 +173,21 @@ fn order_round_trips_every_field_kind() {
             let mut seen = Vec::new();
             while fills.has_next() {
                 fills.advance().unwrap();
-                seen.push((
-                    fills.fill_qty(),
-                    fills.fill_note_as_str().unwrap().to_string(),
-                ));
+                seen.push((fills.fill_qty(), fills.fill_note_as_str().unwrap().to_string()));
             }
-            assert_eq!(
-                seen,
-                vec![(100, "first".to_string()), (200, "δεύτερο".to_string())]
-            );
-            assert_eq!(
-                fills.advance().unwrap_err(),
-                SbeCodecError::GroupExhausted { count: 2 }
-            );
+            assert_eq!(seen, vec![(100, "first".to_string()), (200, "δεύτερο".to_string())]);
+            assert_eq!(fills.advance().unwrap_err(), SbeCodecError::GroupExhausted { count: 2 });
         }
         assert_eq!(legs.leg_note_length().unwrap(), 7);
         assert_eq!(legs.leg_note().unwrap(), b"leg one");
         legs.advance().unwrap();
         assert_eq!(legs.leg_id(), 20);
-        assert_eq!(
-            legs.leg_side(),
-            Side::NullVal,
-            "an unknown value decodes to NullVal"
-        );
+        assert_eq!(legs.leg_side(), Side::NullVal, "an unknown value decodes to NullVal");
         assert_eq!(legs.leg_side_raw(), 77);
         {
             let mut fills = legs.fills().unwrap();
             fills.advance().unwrap();
-            assert_eq!(
-                (fills.fill_qty(), fills.fill_note().unwrap()),
-                (300, &b""[..])
-            );
+            assert_eq!((fills.fill_qty(), fills.fill_note().unwrap()), (300, &b""[..]));
             assert!(!fills.has_next());
         }
         assert_eq!(legs.leg_note_as_str().unwrap(), "leg two");
@@ -216,10 +196,7 @@ fn order_round_trips_every_field_kind() {
     assert_eq!(order.text_as_str().unwrap(), "héllo");
     assert_eq!(order.blob().unwrap(), &[0, 1, 2, 255]);
     assert_eq!(order.extra_as_str().unwrap(), "v3 only");
-    assert_eq!(
-        MessageHeader::ENCODED_LENGTH + order.encoded_length(),
-        length
-    );
+    assert_eq!(MessageHeader::ENCODED_LENGTH + order.encoded_length(), length);
 }
 
 #[test]
@@ -242,11 +219,7 @@ fn byte_layout_matches_the_schema_offsets() {
     assert_eq!(&body[51..55], &1.5f32.to_le_bytes());
     assert_eq!(&body[55..61], &[1, 0, 0xfe, 0xff, 0x2c, 0x01]);
     assert_eq!(body[61], b'B');
-    assert_eq!(
-        (body[62], body[63]),
-        (b'S', 200),
-        "booster: boostType, horsePower"
-    );
+    assert_eq!((body[62], body[63]), (b'S', 200), "booster: boostType, horsePower");
     assert_eq!(body[73], 0x02, "booster flags");
     assert_eq!(
         &body[76..78],
@@ -260,10 +233,7 @@ fn byte_layout_matches_the_schema_offsets() {
     // first leg's fills: smallGroupSize blockLength 4, numInGroup 2.
     assert_eq!(&body[105 + 14..105 + 16], &[4, 2]);
     // the message ends with blob (u16 length) and extra (u32 length).
-    assert_eq!(
-        &buf[length - 7 - 4 - 4 - 2..length - 7 - 4],
-        &[4, 0, 0, 1, 2, 255]
-    );
+    assert_eq!(&buf[length - 7 - 4 - 4 - 2..length - 7 - 4], &[4, 0, 0, 1, 2, 255]);
     assert_eq!(&buf[length - 7 - 4..length], b"\x07\0\0\0v3 only");
 }
 
@@ -294,21 +264,13 @@ fn older_versions_read_fields_and_groups_as_absent() {
     let position = order.encoded_length();
     assert_eq!(order.extra_length().unwrap(), 0);
     assert_eq!(order.extra().unwrap(), b"");
-    assert_eq!(
-        order.encoded_length(),
-        position,
-        "an absent var field consumes nothing"
-    );
+    assert_eq!(order.encoded_length(), position, "an absent var field consumes nothing");
 
     // Heartbeat.entries is since version 2: absent in version 1, present in version 2.
     let mut hb_buf = [0u8; 64];
     let mut hb = HeartbeatEncoder::wrap_and_apply_header(&mut hb_buf, 0).unwrap();
     hb.set_sequence(9);
-    hb.entries_count(1)
-        .unwrap()
-        .advance()
-        .unwrap()
-        .set_value(-9);
+    hb.entries_count(1).unwrap().advance().unwrap().set_value(-9);
     let hb_len = 8 + hb.encoded_length();
     let mut v1 = HeartbeatDecoder::wrap(&hb_buf[8..hb_len], 0, 4, 1).unwrap();
     assert_eq!(v1.entries().unwrap().count(), 0);
@@ -404,10 +366,7 @@ fn short_buffers_and_bad_input_give_errors() {
     let length = encode_order(&mut buf).unwrap();
     assert_eq!(
         HeartbeatDecoder::wrap_with_header(&buf[..length], 0).unwrap_err(),
-        SbeCodecError::UnexpectedTemplateId {
-            expected: 2,
-            found: 1
-        }
+        SbeCodecError::UnexpectedTemplateId { expected: 2, found: 1 }
     );
     let mut wrong_schema = buf;
     wrong_schema[4] = 43;
@@ -425,10 +384,7 @@ fn short_buffers_and_bad_input_give_errors() {
     order_bytes[text_at..text_at + 4].copy_from_slice(&5000u32.to_le_bytes());
     let mut order = OrderDecoder::wrap_with_header(&order_bytes, 0).unwrap();
     skip_legs(&mut order).unwrap();
-    assert!(matches!(
-        order.text(),
-        Err(SbeCodecError::BufferTooShort { .. })
-    ));
+    assert!(matches!(order.text(), Err(SbeCodecError::BufferTooShort { .. })));
 
     // Text that is not UTF-8.
     let mut buf = [0u8; 256];
@@ -471,12 +427,7 @@ fn read_all(bytes: &[u8]) -> Result<(), SbeCodecError> {
         order.matrix(),
         order.booster(),
     );
-    let _ = (
-        order.status(),
-        order.maybe_count(),
-        order.wide(),
-        order.reserved(),
-    );
+    let _ = (order.status(), order.maybe_count(), order.wide(), order.reserved());
     skip_legs(&mut order)?;
     order.text_as_str()?;
     order.blob()?;

@@ -56,7 +56,10 @@ pub fn subscribe(aeron: &Aeron, channel: &CStr, stream_id: i32) -> Result<AeronS
 pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     let start = Instant::now();
     while !condition() {
-        assert!(start.elapsed() < TIMEOUT, "timed out after {TIMEOUT:?} waiting for {what}");
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "timed out after {TIMEOUT:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
 }
@@ -66,7 +69,10 @@ pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
 pub fn poll_until(what: &str, mut step: impl FnMut() -> Result<bool, AeronCError>) {
     let start = Instant::now();
     while !step().unwrap_or_else(|e| panic!("polling for {what}: {e}")) {
-        assert!(start.elapsed() < TIMEOUT, "timed out after {TIMEOUT:?} polling for {what}");
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "timed out after {TIMEOUT:?} polling for {what}"
+        );
     }
 }
 

@@ -74,10 +74,7 @@ impl Aeronmd {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 break status;
             }
-            assert!(
-                start.elapsed() < within,
-                "aeronmd did not exit within {within:?}"
-            );
+            assert!(start.elapsed() < within, "aeronmd did not exit within {within:?}");
             std::thread::sleep(Duration::from_millis(10));
         };
         let mut stdout = String::new();
@@ -141,8 +138,7 @@ fn ipc_round_trip(dir: &Path, count: u32) -> Result<(), AeronCError> {
             match publication.offer(m, Handlers::no_reserved_value_supplier_handler()) {
                 Ok(position) if position > 0 => break,
                 Ok(code) if (-3..=-1).contains(&code) => {}
-                Err(e)
-                    if e.is_back_pressured() || e.kind() == AeronErrorType::NullOrNotConnected => {}
+                Err(e) if e.is_back_pressured() || e.kind() == AeronErrorType::NullOrNotConnected => {}
                 Ok(code) => return Err(AeronCError::from_publication_result(code)),
                 Err(e) => return Err(e),
             }
@@ -158,10 +154,7 @@ fn ipc_round_trip(dir: &Path, count: u32) -> Result<(), AeronCError> {
             received.len(),
             messages.len()
         );
-        subscription.poll_once(
-            |buffer: &[u8], _header: AeronHeader| received.push(buffer.to_vec()),
-            10,
-        )?;
+        subscription.poll_once(|buffer: &[u8], _header: AeronHeader| received.push(buffer.to_vec()), 10)?;
     }
     assert_eq!(received, messages);
     Ok(())
@@ -182,19 +175,13 @@ fn assert_stops_cleanly_on(mut driver: Aeronmd, signal: libc::c_int) {
         stdout.contains(&format!("media driver running in {}", driver.dir.display())),
         "stdout: {stdout:?}"
     );
-    assert!(
-        stdout.lines().any(|l| l == "aeronmd: stopped"),
-        "stdout: {stdout:?}"
-    );
+    assert!(stdout.lines().any(|l| l == "aeronmd: stopped"), "stdout: {stdout:?}");
     assert!(
         !driver.dir.exists(),
         "{} is still there after shutdown",
         driver.dir.display()
     );
-    eprintln!(
-        "aeronmd stopped {:?} after signal {signal}",
-        start.elapsed()
-    );
+    eprintln!("aeronmd stopped {:?} after signal {signal}", start.elapsed());
 }
 
 #[test]
@@ -289,10 +276,7 @@ fn malformed_or_overflowing_timeouts_are_rejected() {
     let output = run_to_completion(&["--publication-linger-timeout-ms", &u64::MAX.to_string()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "exit status {}", output.status);
-    assert!(
-        stderr.contains("--publication-linger-timeout-ms"),
-        "stderr: {stderr}"
-    );
+    assert!(stderr.contains("--publication-linger-timeout-ms"), "stderr: {stderr}");
     assert!(stderr.contains("too long"), "stderr: {stderr}");
 }
 
@@ -319,10 +303,7 @@ fn client_detects_a_killed_driver_within_its_driver_timeout() -> Result<(), Aero
     // No clean shutdown: the driver stops heart-beating and its files stay behind.
     driver.signal(libc::SIGKILL);
     let (status, _) = driver.wait_for_exit(STOP_TIMEOUT);
-    assert!(
-        !status.success(),
-        "SIGKILL must not look like a clean exit: {status}"
-    );
+    assert!(!status.success(), "SIGKILL must not look like a clean exit: {status}");
     let killed = Instant::now();
     // Liveness is checked every keepalive interval (500 ms by default); the driver is
     // declared dead once its heartbeat is older than the driver timeout.
@@ -347,10 +328,7 @@ fn client_detects_a_killed_driver_within_its_driver_timeout() -> Result<(), Aero
         AeronErrorType::from_code(-code),
         AeronErrorType::ClientErrorDriverTimeout
     );
-    assert!(
-        message.contains("MediaDriver keepalive"),
-        "message: {message}"
-    );
+    assert!(message.contains("MediaDriver keepalive"), "message: {message}");
 
     let error = aeron
         .async_add_subscription(
@@ -361,13 +339,8 @@ fn client_detects_a_killed_driver_within_its_driver_timeout() -> Result<(), Aero
         )
         .and_then(|pending| pending.poll_blocking(TIMEOUT))
         .expect_err("adding a subscription without a driver must fail");
-    assert_eq!(
-        error.kind(),
-        AeronErrorType::ClientErrorIllegalState,
-        "{error}"
-    );
-    let outcome = match publication.offer(b"after", Handlers::no_reserved_value_supplier_handler())
-    {
+    assert_eq!(error.kind(), AeronErrorType::ClientErrorIllegalState, "{error}");
+    let outcome = match publication.offer(b"after", Handlers::no_reserved_value_supplier_handler()) {
         Ok(code) => AeronCError::from_publication_result(code).kind(),
         Err(e) => e.kind(),
     };

@@ -26,11 +26,7 @@ fn offer_outcome(result: Result<i64, AeronCError>) -> Result<i64, AeronErrorType
 }
 
 /// Publishes `messages` on `stream_id` over IPC and returns what a subscription polled.
-fn ipc_exchange(
-    aeron: &Aeron,
-    stream_id: i32,
-    messages: &[Vec<u8>],
-) -> Result<Vec<Vec<u8>>, AeronCError> {
+fn ipc_exchange(aeron: &Aeron, stream_id: i32, messages: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, AeronCError> {
     let publication = aeron
         .async_add_publication(c"aeron:ipc", stream_id)?
         .poll_blocking(TIMEOUT)?;
@@ -49,17 +45,11 @@ fn ipc_exchange(
     }
     for m in messages {
         loop {
-            match offer_outcome(
-                publication.offer(m, Handlers::no_reserved_value_supplier_handler()),
-            ) {
+            match offer_outcome(publication.offer(m, Handlers::no_reserved_value_supplier_handler())) {
                 Ok(_) => break,
-                Err(kind)
-                    if kind.is_back_pressure() || kind == AeronErrorType::NullOrNotConnected => {}
+                Err(kind) if kind.is_back_pressure() || kind == AeronErrorType::NullOrNotConnected => {}
                 Err(kind) => {
-                    return Err(AeronCError::with_message(
-                        kind,
-                        format!("offer failed: {kind:?}"),
-                    ));
+                    return Err(AeronCError::with_message(kind, format!("offer failed: {kind:?}")));
                 }
             }
             assert!(start.elapsed() < TIMEOUT, "offer kept failing");
@@ -74,10 +64,7 @@ fn ipc_exchange(
             received.len(),
             messages.len()
         );
-        subscription.poll_once(
-            |buffer: &[u8], _header: AeronHeader| received.push(buffer.to_vec()),
-            10,
-        )?;
+        subscription.poll_once(|buffer: &[u8], _header: AeronHeader| received.push(buffer.to_vec()), 10)?;
     }
     Ok(received)
 }
@@ -91,11 +78,7 @@ fn parallel_launches_give_independent_drivers() {
             std::thread::spawn(move || -> Result<std::path::PathBuf, AeronCError> {
                 let driver = launch_for_tests()?;
                 let dir = driver.dir().to_owned();
-                assert!(
-                    dir.join("cnc.dat").is_file(),
-                    "{} has no cnc.dat",
-                    dir.display()
-                );
+                assert!(dir.join("cnc.dat").is_file(), "{} has no cnc.dat", dir.display());
                 // Both drivers are up at the same time before either is used.
                 barrier.wait();
                 let aeron = connect(&driver)?;
@@ -104,10 +87,7 @@ fn parallel_launches_give_independent_drivers() {
                     .map(|i| format!("driver {t} message {i}").into_bytes())
                     .collect();
                 let received = ipc_exchange(&aeron, 5001, &messages)?;
-                assert_eq!(
-                    received, messages,
-                    "driver {t} delivered another driver's messages"
-                );
+                assert_eq!(received, messages, "driver {t} delivered another driver's messages");
                 barrier.wait();
                 drop(aeron);
                 drop(driver);
@@ -117,11 +97,7 @@ fn parallel_launches_give_independent_drivers() {
         .collect();
     let dirs: Vec<_> = threads
         .into_iter()
-        .map(|t| {
-            t.join()
-                .expect("driver thread panicked")
-                .expect("driver thread failed")
-        })
+        .map(|t| t.join().expect("driver thread panicked").expect("driver thread failed"))
         .collect();
     assert_ne!(dirs[0], dirs[1], "two drivers share a directory");
 }
@@ -130,11 +106,7 @@ fn parallel_launches_give_independent_drivers() {
 fn dropping_the_driver_removes_its_directory() -> Result<(), AeronCError> {
     let driver = launch_for_tests()?;
     let dir = driver.dir().to_owned();
-    assert!(
-        dir.join("cnc.dat").is_file(),
-        "{} has no cnc.dat",
-        dir.display()
-    );
+    assert!(dir.join("cnc.dat").is_file(), "{} has no cnc.dat", dir.display());
     drop(driver);
     assert!(!dir.exists(), "{} is still there after drop", dir.display());
 
@@ -159,11 +131,7 @@ fn options_dir_is_used() -> Result<(), AeronCError> {
         driver.dir_c_string().to_str().expect("utf-8"),
         dir.to_str().expect("utf-8")
     );
-    assert!(
-        dir.join("cnc.dat").is_file(),
-        "no cnc.dat in {}",
-        dir.display()
-    );
+    assert!(dir.join("cnc.dat").is_file(), "no cnc.dat in {}", dir.display());
 
     let aeron = connect(&driver)?;
     let messages = vec![b"in a chosen directory".to_vec()];
@@ -235,11 +203,7 @@ fn client_reports_driver_timeout_when_its_driver_stops() -> Result<(), AeronCErr
         .async_add_publication(c"aeron:ipc", 5005)
         .and_then(|pending| pending.poll_blocking(TIMEOUT))
         .expect_err("adding a publication without a driver must fail");
-    assert_eq!(
-        error.kind(),
-        AeronErrorType::ClientErrorIllegalState,
-        "{error}"
-    );
+    assert_eq!(error.kind(), AeronErrorType::ClientErrorIllegalState, "{error}");
     assert!(
         attempt.elapsed() < driver_timeout,
         "the failing call took {:?}",

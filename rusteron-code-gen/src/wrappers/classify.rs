@@ -470,7 +470,13 @@ fn plan_function(ctx: &Ctx, f: &Function, api: &Api, used: &mut BTreeMap<String,
         }
         if let (Ty::Ptr { mutable: false, .. }, true, Some(n)) = (&p.ty, p.ty.is_c_char_ptr(), next) {
             if is_length_of(n) {
-                args.push((i, Arg::StrLen { name, len_ty: n.raw.clone() }));
+                args.push((
+                    i,
+                    Arg::StrLen {
+                        name,
+                        len_ty: n.raw.clone(),
+                    },
+                ));
                 i += 2;
                 continue;
             }
