@@ -121,11 +121,17 @@ const COUNTERS: &[(&str, &str)] = &[
 /// URIs and the URI string builder (src/uri.rs).
 const URI: &[(&str, &str)] = &[];
 /// The rest: process-wide hooks that are not safe to expose as methods.
-const MISC: &[(&str, &str)] = &[(
+const MISC: &[(&str, &str)] = &[
+    (
+        "aeron_context_init",
+        "installs a logging error handler: C's default prints and calls exit(), killing the process",
+    ),
+    (
     "aeron_context",
     "would hand out a mutable AeronContext of a live client that threads share (setters race); \
      keep the AeronContext you built instead",
-)];
+    ),
+];
 
 pub fn all() -> Vec<(&'static str, &'static str)> {
     [PUBLICATION, SUBSCRIPTION, COUNTERS, URI, MISC].concat()

@@ -2,6 +2,7 @@
 
 pub mod cnc;
 pub mod constants;
+mod context;
 pub mod counters;
 pub mod error;
 pub mod handler;

@@ -133,6 +133,21 @@ impl ManagedCResource {
         false
     }
 
+    /// True when the C client (`aeron_t`) this handle belongs to has closed itself, e.g.
+    /// after a driver timeout: C then never completes pending asynchronous adds.
+    pub fn client_is_closed(&self) -> bool {
+        let mut next = Some(self);
+        while let Some(resource) = next {
+            if resource.name == "aeron_t" {
+                // SAFETY: an open aeron_t handle (this chain keeps it alive); aeron_is_closed
+                // only reads its state.
+                return unsafe { rusteron_sys::aeron_is_closed(resource.ptr as *mut rusteron_sys::aeron_t) };
+            }
+            next = resource.parent.as_deref();
+        }
+        false
+    }
+
     /// Open resources created from this one.
     pub fn children(&self) -> usize {
         self.children.load(Ordering::Acquire)
@@ -203,14 +218,20 @@ impl Drop for ManagedCResource {
         // C may finish closing asynchronously (a subscription's image handlers can still
         // run on the conductor thread), so handlers move to the parent and are freed when
         // the root closes, never while C might still call them.
+        // Only handlers move: other resources kept alive here (a wrapper passed to a setter
+        // or constructor, possibly the parent itself) are released with this one, else a
+        // parent could end up holding itself and never be freed.
         let deps = std::mem::take(self.dependencies.get_mut().unwrap_or_else(|e| e.into_inner()));
+        let (resources, handlers): (Vec<Dependency>, Vec<Dependency>) =
+            deps.into_iter().partition(|d| d.is::<Arc<ManagedCResource>>());
         if let Some(parent) = &self.parent {
-            if !deps.is_empty() {
+            if !handlers.is_empty() {
                 let mut parent_deps = parent.dependencies.lock().unwrap_or_else(|e| e.into_inner());
-                parent_deps.extend(deps);
+                parent_deps.extend(handlers);
             }
             parent.children.fetch_sub(1, Ordering::AcqRel);
         }
+        drop(resources);
     }
 }
 

@@ -553,6 +553,13 @@ fn async_poll(plan: &Plan, paths: &Paths, target: &WrapperType) -> TokenStream {
             // SAFETY: self_ptr is an open async handle; `out` receives the resource.
             let result = unsafe { #f(&mut out, self_ptr) };
             if result == 0 {
+                // A client that closed itself (driver timeout) never completes the add.
+                if self.owner().is_some_and(|o| o.client_is_closed()) {
+                    return Err(#rt::AeronCError::with_message(
+                        #rt::AeronErrorType::ClientErrorIllegalState,
+                        "the client is closed (driver timeout?): the pending add will never complete",
+                    ));
+                }
                 return Ok(None);
             }
             let error = if result < 0 { Some(#rt::AeronCError::from_last_error()) } else { None };
