@@ -127,8 +127,8 @@ const MISC: &[(&str, &str)] = &[
         "installs a logging error handler: C's default prints and calls exit(), killing the process",
     ),
     (
-    "aeron_context",
-    "would hand out a mutable AeronContext of a live client that threads share (setters race); \
+        "aeron_context",
+        "would hand out a mutable AeronContext of a live client that threads share (setters race); \
      keep the AeronContext you built instead",
     ),
 ];

@@ -31,5 +31,8 @@ impl AeronContext {
 unsafe extern "C" fn log_client_error(_clientd: *mut c_void, errcode: c_int, message: *const c_char) {
     // SAFETY: C passes a NUL-terminated message valid for this call.
     let message = unsafe { crate::strings::c_str_to_str(message) };
-    log::error!("aeron client error {errcode} ({:?}): {message}", AeronErrorType::from_code(errcode));
+    log::error!(
+        "aeron client error {errcode} ({:?}): {message}",
+        AeronErrorType::from_code(errcode)
+    );
 }
