@@ -1,4 +1,67 @@
-//! Safe Rust API over the Aeron 1.54 C client.
+//! Safe Rust API over the Aeron 1.54 C client: publications, subscriptions, counters and
+//! handlers, generated from the C headers by `rusteron-code-gen` and given meaning by
+//! hand-written modules.
+//!
+//! # General patterns
+//!
+//! - **Cloneable handles**: every `AeronXxx` type shares one reference-counted owner of its
+//!   C object; the C destructor runs once, when the last clone drops. A child keeps its
+//!   parent alive, so any drop order is safe. `close()` is logical: later calls through any
+//!   clone return [`AeronErrorType::ResourceClosed`] and C releases the object at the last
+//!   drop, so closing while another thread is inside a call is safe.
+//! - **`new()`** calls the C `*_init` / `*_create`; methods are the C functions minus their
+//!   type prefix, taking `&self`.
+//! - **Results**: C `int` status results become `Result<i32, AeronCError>`; out-parameters
+//!   become return values; `&CStr` in, `&str` out.
+//! - **Handlers**: callbacks given to C are [`Handler`]s made by [`Handlers::leak`]; the
+//!   resource that registers one also keeps it alive, so `release()` is always safe.
+//!   `Handlers::no_xxx_handler()` gives a correctly typed `None`. For calls that run a
+//!   callback only while they execute (`poll`), the `*_once` variants take a closure on the
+//!   stack and allocate nothing.
+//! - **Panics** never unwind into C: a panic in a `poll` callback resumes on the polling
+//!   thread after C returns; one on the client conductor thread is logged.
+//!
+//! # Handlers and callbacks
+//!
+//! Implementing a trait is the most efficient way:
+//!
+//! ```rust,no_run
+//! use rusteron_client::*;
+//!
+//! pub struct MyErrorHandler;
+//!
+//! impl AeronErrorHandlerCallback for MyErrorHandler {
+//!     fn handle_aeron_error_handler(&mut self, code: i32, msg: &str) {
+//!         eprintln!("Aeron error ({}): {}", code, msg);
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), AeronCError> {
+//! let ctx = AeronContext::new()?;
+//! let mut handler = Handlers::leak(MyErrorHandler);
+//! ctx.set_error_handler(Some(&handler))?;
+//! // The context keeps its own share: releasing ours now is safe.
+//! handler.release();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Closures implement the callback traits too:
+//!
+//! ```rust,no_run
+//! # use rusteron_client::*;
+//! # fn demo(subscription: &AeronSubscription) -> Result<(), AeronCError> {
+//! let mut bytes = 0;
+//! subscription.poll_once(|msg: &[u8], _header: AeronHeader| bytes += msg.len(), 10)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! `static` (default), `dynamic`, `precompile` choose how Aeron is linked (see
+//! `rusteron-sys`); `backtrace` logs a backtrace with each [`AeronCError`] read from C;
+//! `extra-logging` logs every C resource's creation and close.
 
 pub mod cnc;
 pub mod constants;
