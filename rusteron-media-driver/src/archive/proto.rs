@@ -1,0 +1,490 @@
+//! The control protocol: constants, decoding requests into [`Request`], encoding responses.
+
+use super::codecs::*;
+
+/// Type id of the `RecordingPos` counters the archive allocates (`rec-pos`), the one the C
+/// client's `aeron_archive_recording_pos_*` functions look for.
+pub const RECORDING_POSITION_TYPE_ID: i32 = 100;
+/// Archive control protocol version this server speaks (1.12.0, as Aeron 1.54's archive).
+pub const ARCHIVE_PROTOCOL_SEMANTIC_VERSION: i32 = semantic_version(1, 12, 0);
+/// Major protocol version a client must have.
+pub(crate) const PROTOCOL_MAJOR_VERSION: i32 = 1;
+
+pub(crate) const NULL_VALUE: i64 = -1;
+pub(crate) const NULL_POSITION: i64 = -1;
+pub(crate) const REPLAY_ALL_AND_FOLLOW: i64 = -1;
+pub(crate) const REPLAY_ALL_AND_STOP: i64 = -2;
+
+/// `ArchiveException` error codes, sent as the relevant id of ERROR responses.
+pub(crate) mod error_code {
+    pub const GENERIC: i64 = 0;
+    pub const ACTIVE_LISTING: i64 = 1;
+    pub const ACTIVE_RECORDING: i64 = 2;
+    pub const ACTIVE_SUBSCRIPTION: i64 = 3;
+    pub const UNKNOWN_SUBSCRIPTION: i64 = 4;
+    pub const UNKNOWN_RECORDING: i64 = 5;
+    pub const MAX_REPLAYS: i64 = 7;
+    pub const MAX_RECORDINGS: i64 = 8;
+    pub const INVALID_EXTENSION: i64 = 9;
+    pub const EMPTY_RECORDING: i64 = 15;
+    pub const INVALID_POSITION: i64 = 16;
+}
+
+/// `major.minor.patch` as Aeron composes it.
+pub const fn semantic_version(major: i32, minor: i32, patch: i32) -> i32 {
+    (major << 16) | (minor << 8) | patch
+}
+
+/// `x.y.z` of a composed version.
+pub(crate) fn version_text(version: i32) -> String {
+    format!(
+        "{}.{}.{}",
+        (version >> 16) & 0xff,
+        (version >> 8) & 0xff,
+        version & 0xff
+    )
+}
+
+/// Which position a position query asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PositionQuery {
+    Start,
+    Stop,
+    Recording,
+    MaxRecorded,
+}
+
+/// A replay request (plain or bounded by a counter).
+#[derive(Debug, Clone)]
+pub(crate) struct ReplayRequest {
+    pub recording_id: i64,
+    pub position: i64,
+    pub length: i64,
+    pub limit_counter_id: Option<i32>,
+    pub replay_stream_id: i32,
+    pub file_io_max_length: i32,
+    pub replay_channel: String,
+}
+
+/// A start or extend recording request.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordRequest {
+    pub stream_id: i32,
+    pub local: bool,
+    pub auto_stop: bool,
+    pub channel: String,
+    /// The recording to extend (`ExtendRecordingRequest`), if any.
+    pub extend: Option<i64>,
+}
+
+/// A decoded control request. Every variant but `Connect` is for the control session named
+/// by `Request::session`.
+#[derive(Debug, Clone)]
+pub(crate) enum Request {
+    Connect {
+        correlation_id: i64,
+        response_stream_id: i32,
+        version: i32,
+        response_channel: String,
+        has_credentials: bool,
+    },
+    CloseSession,
+    KeepAlive,
+    ArchiveId,
+    StartRecording(RecordRequest),
+    StopRecording {
+        stream_id: i32,
+        channel: String,
+    },
+    StopRecordingSubscription {
+        subscription_id: i64,
+    },
+    StopRecordingByIdentity {
+        recording_id: i64,
+    },
+    Replay(ReplayRequest),
+    StopReplay {
+        replay_session_id: i64,
+    },
+    StopAllReplays {
+        recording_id: i64,
+    },
+    ListRecordings {
+        from_recording_id: i64,
+        count: i32,
+    },
+    ListRecordingsForUri {
+        from_recording_id: i64,
+        count: i32,
+        stream_id: i32,
+        channel: Vec<u8>,
+    },
+    ListRecording {
+        recording_id: i64,
+    },
+    Position {
+        query: PositionQuery,
+        recording_id: i64,
+    },
+    FindLastMatchingRecording {
+        min_recording_id: i64,
+        session_id: i32,
+        stream_id: i32,
+        channel: Vec<u8>,
+    },
+    ListRecordingSubscriptions {
+        pseudo_index: i32,
+        count: i32,
+        apply_stream_id: bool,
+        stream_id: i32,
+        channel: String,
+    },
+    TruncateRecording {
+        recording_id: i64,
+        position: i64,
+    },
+    PurgeRecording {
+        recording_id: i64,
+    },
+    /// A request of the schema this archive does not implement (replication, segment
+    /// maintenance, replay tokens, ...): answered with an error.
+    Unsupported {
+        name: &'static str,
+    },
+}
+
+/// A request with the control session and correlation ids it carries.
+#[derive(Debug, Clone)]
+pub(crate) struct Envelope {
+    pub control_session_id: i64,
+    pub correlation_id: i64,
+    pub request: Request,
+}
+
+/// Why a message could not be decoded; `ids` are the control session and correlation ids
+/// when the message had them, so the client can still be told.
+#[derive(Debug, Clone)]
+pub(crate) struct BadRequest {
+    pub ids: Option<(i64, i64)>,
+    pub message: String,
+}
+
+fn text(bytes: Result<&[u8], SbeCodecError>) -> Result<String, SbeCodecError> {
+    bytes.map(|b| String::from_utf8_lossy(b).into_owned())
+}
+
+macro_rules! wrap {
+    ($decoder:ident, $buf:expr, $hdr:expr) => {
+        $decoder::wrap($buf, MessageHeader::ENCODED_LENGTH, $hdr.block_length, $hdr.version)?
+    };
+}
+
+/// Decodes one control request (`buf` starts with the message header).
+pub(crate) fn decode(buf: &[u8]) -> Result<Envelope, BadRequest> {
+    let header = MessageHeader::decode(buf, 0).map_err(|e| BadRequest {
+        ids: None,
+        message: format!("invalid message header: {e}"),
+    })?;
+    if header.schema_id != SBE_SCHEMA_ID {
+        return Err(BadRequest {
+            ids: None,
+            message: format!("expected schemaId={SBE_SCHEMA_ID}, actual={}", header.schema_id),
+        });
+    }
+    // Every request but connect starts with controlSessionId, correlationId.
+    let ids = (header.block_length >= 16)
+        .then(|| {
+            let body = buf.get(MessageHeader::ENCODED_LENGTH..)?;
+            let read = |at: usize| Some(i64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?));
+            Some((read(0)?, read(8)?))
+        })
+        .flatten();
+    decode_body(buf, header).map_err(|e| BadRequest {
+        ids,
+        message: format!("malformed request (template id {}): {e}", header.template_id),
+    })
+}
+
+fn envelope(control_session_id: i64, correlation_id: i64, request: Request) -> Envelope {
+    Envelope {
+        control_session_id,
+        correlation_id,
+        request,
+    }
+}
+
+fn decode_body(buf: &[u8], h: MessageHeader) -> Result<Envelope, SbeCodecError> {
+    use PositionQuery::*;
+    let position = |query, sid, corr, recording_id| envelope(sid, corr, Request::Position { query, recording_id });
+    Ok(match h.template_id {
+        AuthConnectRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(AuthConnectRequestDecoder, buf, h);
+            let response_channel = text(d.response_channel())?;
+            let credentials = d.encoded_credentials()?;
+            envelope(
+                NULL_VALUE,
+                d.correlation_id(),
+                Request::Connect {
+                    correlation_id: d.correlation_id(),
+                    response_stream_id: d.response_stream_id(),
+                    version: d.version().unwrap_or(0),
+                    response_channel,
+                    has_credentials: !credentials.is_empty(),
+                },
+            )
+        }
+        CloseSessionRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(CloseSessionRequestDecoder, buf, h);
+            envelope(d.control_session_id(), NULL_VALUE, Request::CloseSession)
+        }
+        KeepAliveRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(KeepAliveRequestDecoder, buf, h);
+            envelope(d.control_session_id(), d.correlation_id(), Request::KeepAlive)
+        }
+        ArchiveIdRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(ArchiveIdRequestDecoder, buf, h);
+            envelope(d.control_session_id(), d.correlation_id(), Request::ArchiveId)
+        }
+        StartRecordingRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(StartRecordingRequestDecoder, buf, h);
+            let request = RecordRequest {
+                stream_id: d.stream_id(),
+                local: d.source_location() == SourceLocation::Local,
+                auto_stop: false,
+                channel: text(d.channel())?,
+                extend: None,
+            };
+            envelope(
+                d.control_session_id(),
+                d.correlation_id(),
+                Request::StartRecording(request),
+            )
+        }
+        StartRecordingRequest2Decoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(StartRecordingRequest2Decoder, buf, h);
+            let request = RecordRequest {
+                stream_id: d.stream_id(),
+                local: d.source_location() == SourceLocation::Local,
+                auto_stop: d.auto_stop() == BooleanType::True,
+                channel: text(d.channel())?,
+                extend: None,
+            };
+            envelope(
+                d.control_session_id(),
+                d.correlation_id(),
+                Request::StartRecording(request),
+            )
+        }
+        ExtendRecordingRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(ExtendRecordingRequestDecoder, buf, h);
+            let request = RecordRequest {
+                stream_id: d.stream_id(),
+                local: d.source_location() == SourceLocation::Local,
+                auto_stop: false,
+                channel: text(d.channel())?,
+                extend: Some(d.recording_id()),
+            };
+            envelope(
+                d.control_session_id(),
+                d.correlation_id(),
+                Request::StartRecording(request),
+            )
+        }
+        ExtendRecordingRequest2Decoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(ExtendRecordingRequest2Decoder, buf, h);
+            let request = RecordRequest {
+                stream_id: d.stream_id(),
+                local: d.source_location() == SourceLocation::Local,
+                auto_stop: d.auto_stop() == BooleanType::True,
+                channel: text(d.channel())?,
+                extend: Some(d.recording_id()),
+            };
+            envelope(
+                d.control_session_id(),
+                d.correlation_id(),
+                Request::StartRecording(request),
+            )
+        }
+        StopRecordingRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(StopRecordingRequestDecoder, buf, h);
+            let (stream_id, channel) = (d.stream_id(), text(d.channel())?);
+            envelope(
+                d.control_session_id(),
+                d.correlation_id(),
+                Request::StopRecording { stream_id, channel },
+            )
+        }
+        StopRecordingSubscriptionRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(StopRecordingSubscriptionRequestDecoder, buf, h);
+            let request = Request::StopRecordingSubscription {
+                subscription_id: d.subscription_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        StopRecordingByIdentityRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(StopRecordingByIdentityRequestDecoder, buf, h);
+            let request = Request::StopRecordingByIdentity {
+                recording_id: d.recording_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        ReplayRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(ReplayRequestDecoder, buf, h);
+            let request = ReplayRequest {
+                recording_id: d.recording_id(),
+                position: d.position(),
+                length: d.length(),
+                limit_counter_id: None,
+                replay_stream_id: d.replay_stream_id(),
+                file_io_max_length: d.file_io_max_length(),
+                replay_channel: text(d.replay_channel())?,
+            };
+            envelope(d.control_session_id(), d.correlation_id(), Request::Replay(request))
+        }
+        BoundedReplayRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(BoundedReplayRequestDecoder, buf, h);
+            let request = ReplayRequest {
+                recording_id: d.recording_id(),
+                position: d.position(),
+                length: d.length(),
+                limit_counter_id: Some(d.limit_counter_id()),
+                replay_stream_id: d.replay_stream_id(),
+                file_io_max_length: d.file_io_max_length(),
+                replay_channel: text(d.replay_channel())?,
+            };
+            envelope(d.control_session_id(), d.correlation_id(), Request::Replay(request))
+        }
+        StopReplayRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(StopReplayRequestDecoder, buf, h);
+            let request = Request::StopReplay {
+                replay_session_id: d.replay_session_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        StopAllReplaysRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(StopAllReplaysRequestDecoder, buf, h);
+            let request = Request::StopAllReplays {
+                recording_id: d.recording_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        ListRecordingsRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(ListRecordingsRequestDecoder, buf, h);
+            let request = Request::ListRecordings {
+                from_recording_id: d.from_recording_id(),
+                count: d.record_count(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        ListRecordingsForUriRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(ListRecordingsForUriRequestDecoder, buf, h);
+            let request = Request::ListRecordingsForUri {
+                from_recording_id: d.from_recording_id(),
+                count: d.record_count(),
+                stream_id: d.stream_id(),
+                channel: d.channel()?.to_vec(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        ListRecordingRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(ListRecordingRequestDecoder, buf, h);
+            let request = Request::ListRecording {
+                recording_id: d.recording_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        StartPositionRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(StartPositionRequestDecoder, buf, h);
+            position(Start, d.control_session_id(), d.correlation_id(), d.recording_id())
+        }
+        StopPositionRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(StopPositionRequestDecoder, buf, h);
+            position(Stop, d.control_session_id(), d.correlation_id(), d.recording_id())
+        }
+        RecordingPositionRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(RecordingPositionRequestDecoder, buf, h);
+            position(Recording, d.control_session_id(), d.correlation_id(), d.recording_id())
+        }
+        MaxRecordedPositionRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(MaxRecordedPositionRequestDecoder, buf, h);
+            position(
+                MaxRecorded,
+                d.control_session_id(),
+                d.correlation_id(),
+                d.recording_id(),
+            )
+        }
+        FindLastMatchingRecordingRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(FindLastMatchingRecordingRequestDecoder, buf, h);
+            let request = Request::FindLastMatchingRecording {
+                min_recording_id: d.min_recording_id(),
+                session_id: d.session_id(),
+                stream_id: d.stream_id(),
+                channel: d.channel()?.to_vec(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        ListRecordingSubscriptionsRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(ListRecordingSubscriptionsRequestDecoder, buf, h);
+            let request = Request::ListRecordingSubscriptions {
+                pseudo_index: d.pseudo_index(),
+                count: d.subscription_count(),
+                apply_stream_id: d.apply_stream_id() == BooleanType::True,
+                stream_id: d.stream_id(),
+                channel: text(d.channel())?,
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        TruncateRecordingRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(TruncateRecordingRequestDecoder, buf, h);
+            let request = Request::TruncateRecording {
+                recording_id: d.recording_id(),
+                position: d.position(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        PurgeRecordingRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(PurgeRecordingRequestDecoder, buf, h);
+            let request = Request::PurgeRecording {
+                recording_id: d.recording_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        other => {
+            let name = unsupported_name(other);
+            if h.block_length < 16 {
+                return Err(SbeCodecError::BufferTooShort {
+                    needed: 16,
+                    available: usize::from(h.block_length),
+                });
+            }
+            let body = buf.get(MessageHeader::ENCODED_LENGTH..).unwrap_or_default();
+            let read =
+                |at: usize| i64::from_le_bytes(body.get(at..at + 8).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]));
+            envelope(read(0), read(8), Request::Unsupported { name })
+        }
+    })
+}
+
+/// The schema's name of a request template this archive does not implement.
+fn unsupported_name(template_id: u16) -> &'static str {
+    match template_id {
+        ChallengeResponseDecoder::SBE_TEMPLATE_ID => "ChallengeResponse",
+        ReplicateRequestDecoder::SBE_TEMPLATE_ID => "ReplicateRequest",
+        ReplicateRequest2Decoder::SBE_TEMPLATE_ID => "ReplicateRequest2",
+        TaggedReplicateRequestDecoder::SBE_TEMPLATE_ID => "TaggedReplicateRequest",
+        StopReplicationRequestDecoder::SBE_TEMPLATE_ID => "StopReplicationRequest",
+        DetachSegmentsRequestDecoder::SBE_TEMPLATE_ID => "DetachSegmentsRequest",
+        DeleteDetachedSegmentsRequestDecoder::SBE_TEMPLATE_ID => "DeleteDetachedSegmentsRequest",
+        PurgeSegmentsRequestDecoder::SBE_TEMPLATE_ID => "PurgeSegmentsRequest",
+        AttachSegmentsRequestDecoder::SBE_TEMPLATE_ID => "AttachSegmentsRequest",
+        MigrateSegmentsRequestDecoder::SBE_TEMPLATE_ID => "MigrateSegmentsRequest",
+        ReplayTokenRequestDecoder::SBE_TEMPLATE_ID => "ReplayTokenRequest",
+        UpdateChannelRequestDecoder::SBE_TEMPLATE_ID => "UpdateChannelRequest",
+        _ => "unknown request",
+    }
+}
+
+#[cfg(test)]
+#[path = "proto_tests.rs"]
+mod tests;
