@@ -117,6 +117,30 @@ const COUNTERS: &[(&str, &str)] = &[
         "aeron_cnc_loss_reporter_read",
         "channel and source are not NUL-terminated (sliced by their lengths); C calls a NULL callback",
     ),
+    (
+        "aeron_counters_reader_counter_registration_id",
+        "C returns a bare -1 for a bad id without setting its error: range checked first",
+    ),
+    (
+        "aeron_counters_reader_counter_owner_id",
+        "C returns a bare -1 for a bad id without setting its error: range checked first",
+    ),
+    (
+        "aeron_counters_reader_counter_reference_id",
+        "C returns a bare -1 for a bad id without setting its error: range checked first",
+    ),
+    (
+        "aeron_counters_reader_counter_state",
+        "C returns a bare -1 for a bad id without setting its error: range checked first",
+    ),
+    (
+        "aeron_counters_reader_counter_type_id",
+        "C returns a bare -1 for a bad id without setting its error: range checked first",
+    ),
+    (
+        "aeron_counters_reader_free_for_reuse_deadline_ms",
+        "C returns a bare -1 for a bad id without setting its error: range checked first",
+    ),
 ];
 /// URIs and the URI string builder (src/uri.rs).
 const URI: &[(&str, &str)] = &[];

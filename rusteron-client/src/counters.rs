@@ -15,7 +15,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_int};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -24,7 +24,10 @@ use rusteron_sys::{
     aeron_async_add_counter, aeron_async_add_counter_t, aeron_counter_addr,
     aeron_counter_metadata_descriptor_t as MetadataDescriptor, aeron_counters_reader_counter_label,
     aeron_counters_reader_counter_registration_id, aeron_counters_reader_find_by_type_id_and_registration_id,
-    aeron_counters_reader_foreach_counter, AERON_NULL_COUNTER_ID,
+    aeron_counters_reader_foreach_counter, aeron_counters_reader_free_for_reuse_deadline_ms,
+    aeron_counters_reader_counter_owner_id, aeron_counters_reader_counter_reference_id,
+    aeron_counters_reader_counter_state, aeron_counters_reader_counter_type_id, aeron_counters_reader_t,
+    AERON_NULL_COUNTER_ID,
 };
 
 use crate::error::{check, AeronCError, AeronErrorType};
@@ -280,6 +283,52 @@ impl AeronCountersReader {
         // the mapped counters buffer (see `AeronCounter::cell` for the atomic access model);
         // the reader's owner keeps the mapping alive during this call.
         Ok(unsafe { AtomicI64::from_ptr(addr) }.load(Ordering::Acquire))
+    }
+
+    /// The registration id of counter `id` (checked like [`counter_value`](Self::counter_value)).
+    pub fn counter_registration_id(&self, id: i32) -> Result<i64, AeronCError> {
+        self.checked_field(id, aeron_counters_reader_counter_registration_id)
+    }
+
+    /// The owner id of counter `id`, typically the client id that added it.
+    pub fn counter_owner_id(&self, id: i32) -> Result<i64, AeronCError> {
+        self.checked_field(id, aeron_counters_reader_counter_owner_id)
+    }
+
+    /// The reference id of counter `id` (e.g. an image's registration id), or -1.
+    pub fn counter_reference_id(&self, id: i32) -> Result<i64, AeronCError> {
+        self.checked_field(id, aeron_counters_reader_counter_reference_id)
+    }
+
+    /// The state of counter `id` (`AERON_COUNTER_RECORD_*`).
+    pub fn counter_state(&self, id: i32) -> Result<i32, AeronCError> {
+        self.checked_field(id, aeron_counters_reader_counter_state)
+    }
+
+    /// The type id of counter `id`.
+    pub fn counter_type_id(&self, id: i32) -> Result<i32, AeronCError> {
+        self.checked_field(id, aeron_counters_reader_counter_type_id)
+    }
+
+    /// The deadline (epoch ms) after which a freed counter `id` may be reused.
+    pub fn free_for_reuse_deadline_ms(&self, id: i32) -> Result<i64, AeronCError> {
+        self.checked_field(id, aeron_counters_reader_free_for_reuse_deadline_ms)
+    }
+
+    /// Reads one metadata field of counter `id` through `read`. C returns a bare -1 for an
+    /// id out of range without setting its error, so the range is checked here first.
+    fn checked_field<T: Default>(
+        &self,
+        id: i32,
+        read: unsafe extern "C" fn(*mut aeron_counters_reader_t, i32, *mut T) -> c_int,
+    ) -> Result<T, AeronCError> {
+        let reader = self.check_id(id)?;
+        let mut value = T::default();
+        // SAFETY: `reader` is open and `id` in range; C writes one `T` through the pointer.
+        if unsafe { read(reader, id, &mut value) } < 0 {
+            return Err(AeronCError::from_last_error());
+        }
+        Ok(value)
     }
 
     /// The label of counter `id`; [`AeronErrorType::InvalidArgument`] when `id` is out of range.

@@ -116,6 +116,10 @@ impl ChannelUri {
                 AeronCError::with_message(AeronErrorType::from_driver_code(e.code), format!("{message}: {uri:?}"))
             })?;
         }
+        // `aeron:udp?` (or a lone key C drops) would print as `aeron:udp`, which is invalid.
+        if channel.media == Media::Udp && channel.params.is_empty() {
+            return Err(invalid("a UDP channel needs parameters (aeron:udp?endpoint=...)"));
+        }
         Ok(channel)
     }
 

@@ -139,8 +139,13 @@ pub fn unique_aeron_dir(tag: &str) -> PathBuf {
 }
 
 impl EmbeddedDriverOptions {
-    /// Builds the driver context these options describe.
+    /// Builds the driver context these options describe. The directory is deleted when the
+    /// driver starts and stops, so a `dir` that is not a directory, or that a live driver is
+    /// using, is refused with [`AeronErrorType::InvalidArgument`](rusteron_client::AeronErrorType::InvalidArgument).
     pub fn context(&self) -> Result<AeronDriverContext, AeronCError> {
+        if let Some(dir) = &self.dir {
+            check_dir_is_ours(dir)?;
+        }
         let dir = self.dir.clone().unwrap_or_else(|| unique_aeron_dir("driver"));
         let dir_c = dir.to_string_lossy().into_owned().into_c_string()?;
         let idle = self.idle_strategy.as_str().into_c_string()?;
@@ -177,4 +182,22 @@ impl EmbeddedDriverOptions {
 /// Starts an embedded driver for a test: a fresh directory, SHARED threading, backoff idle.
 pub fn launch_for_tests() -> Result<EmbeddedDriver, AeronCError> {
     EmbeddedDriverOptions::default().launch()
+}
+
+/// Refuses a directory the driver must not delete: a path that is not a directory, or the
+/// directory of a driver that is still running (its CnC heartbeat is recent).
+fn check_dir_is_ours(dir: &Path) -> Result<(), AeronCError> {
+    let refuse = |why: String| Err(AeronCError::with_message(rusteron_client::AeronErrorType::InvalidArgument, why));
+    if dir.exists() && !dir.is_dir() {
+        return refuse(format!("{} exists and is not a directory: refusing to delete it", dir.display()));
+    }
+    if dir.join("cnc.dat").exists() {
+        let dir_c = dir.to_string_lossy().into_owned().into_c_string()?;
+        // SAFETY: a NUL-terminated path and no log function; C only reads the CnC file.
+        let active = unsafe { rusteron_sys::aeron_is_driver_active(dir_c.as_ptr(), 10_000, None) };
+        if active {
+            return refuse(format!("a media driver is running in {}: refusing to replace it", dir.display()));
+        }
+    }
+    Ok(())
 }

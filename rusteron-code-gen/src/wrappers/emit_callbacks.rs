@@ -134,6 +134,12 @@ pub fn callback_items(cb: &CallbackType, paths: &Paths, wrappers: &BTreeMap<Stri
     let conversions: Vec<_> = args.iter().map(|a| arg_conversion(cb, a, paths, wrappers)).collect();
     let (ret, fallback) = match &cb.callback.raw_ret {
         None => (quote!(), quote!(())),
+        // After a panic a controlled handler must stop the poll, not consume the rest
+        // (0 would be CONTINUE).
+        Some(t) if quote!(#t).to_string() == "aeron_controlled_fragment_handler_action_t" => (
+            quote!(-> #t),
+            quote!(aeron_controlled_fragment_handler_action_en::AERON_ACTION_ABORT),
+        ),
         Some(t) => (
             quote!(-> #t),
             quote!(
