@@ -86,6 +86,27 @@ pub(crate) fn response_channel(requested: &str, image_correlation_id: Option<i64
     Ok(out.to_string())
 }
 
+/// `channel` with the port 0 of its endpoint replaced by the port of `resolved`
+/// (`host:port` of the bound socket), as Aeron's `replaceEndpointWildcardPort`; unchanged
+/// when its endpoint has a port of its own.
+pub(crate) fn with_resolved_port(channel: &str, resolved: &str) -> Result<String, String> {
+    let mut uri = ChannelUri::parse(channel).map_err(|e| e.to_string())?;
+    let Some(endpoint) = uri.endpoint().map(str::to_owned) else {
+        return Ok(channel.to_owned());
+    };
+    let Some(host) = endpoint.strip_suffix(":0") else {
+        return Ok(channel.to_owned());
+    };
+    let port = resolved
+        .rsplit_once(':')
+        .map(|(_, port)| port)
+        .filter(|port| port.parse::<u16>().is_ok())
+        .ok_or_else(|| format!("malformed resolved endpoint {resolved:?}"))?;
+    uri.put("endpoint", &format!("{host}:{port}"))
+        .map_err(|e| e.to_string())?;
+    Ok(uri.to_string())
+}
+
 /// Where a replay publication starts and how its log is shaped: the recording's.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ReplayShape {
@@ -161,6 +182,24 @@ mod tests {
             channel,
             "aeron:ipc?linger=0|init-term-id=100|term-id=103|term-offset=96|term-length=65536|mtu=1408"
         );
+    }
+
+    #[test]
+    fn wildcard_ports_are_replaced_by_the_resolved_one() {
+        assert_eq!(
+            with_resolved_port("aeron:udp?endpoint=localhost:0|session-id=7", "127.0.0.1:40123").unwrap(),
+            "aeron:udp?endpoint=localhost:40123|session-id=7"
+        );
+        assert_eq!(
+            with_resolved_port("aeron:udp?endpoint=[::1]:0", "[::1]:5000").unwrap(),
+            "aeron:udp?endpoint=[::1]:5000"
+        );
+        assert_eq!(
+            with_resolved_port("aeron:udp?endpoint=localhost:9000", "127.0.0.1:1").unwrap(),
+            "aeron:udp?endpoint=localhost:9000"
+        );
+        assert_eq!(with_resolved_port("aeron:ipc", "x").unwrap(), "aeron:ipc");
+        assert!(with_resolved_port("aeron:udp?endpoint=localhost:0", "no port").is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::listing::continue_listing;
 use super::proto::{decode, version_text, Request, ARCHIVE_PROTOCOL_SEMANTIC_VERSION, PROTOCOL_MAJOR_VERSION};
 use super::recorder::{Recorder, RecorderContext, RecordingEvent};
 use super::replayer::{ReplayEvent, ReplaySession};
+use super::replication::ReplicationSession;
 use super::{ArchiveOptions, ArchiveStats};
 
 const ADD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -95,11 +96,13 @@ pub(super) struct Conductor {
     control_subscriptions: Vec<AeronSubscription>,
     assembler: AeronFragmentClosureAssembler,
     pub(super) sessions: BTreeMap<i64, ControlSession>,
-    next_session_id: i64,
+    /// Next control session id, also used for replication ids (as Aeron does).
+    pub(super) next_session_id: i64,
     pub(super) catalog: Catalog,
     pub(super) recorder: Recorder,
     pub(super) replays: Vec<ReplaySession>,
     pub(super) next_replay_id: i64,
+    pub(super) replications: Vec<ReplicationSession>,
     /// Signals to send after the response of the request being handled.
     pub(super) deferred_events: Vec<RecordingEvent>,
     next_image_check: Instant,
@@ -142,6 +145,7 @@ impl Conductor {
             recorder: Recorder::default(),
             replays: Vec::new(),
             next_replay_id: 1,
+            replications: Vec::new(),
             deferred_events: Vec::new(),
             next_image_check: Instant::now(),
         })
@@ -158,6 +162,9 @@ impl Conductor {
             self.next_image_check = now + IMAGE_CHECK_INTERVAL;
             self.check_request_images();
         }
+        // Replications first: one sees its recording reach the source's stop position (and
+        // signals SYNC) before the recorder can end that recording at the end of the replay.
+        work += self.replicate();
         work += self.record();
         work += self.replay();
         self.sessions.retain(|id, session| {
@@ -388,6 +395,7 @@ impl Conductor {
     /// Shutdown: replays end, recordings stop at their positions (written to the catalog),
     /// sessions and subscriptions close, then the client.
     fn close(mut self) {
+        self.close_replications();
         for replay in &mut self.replays {
             replay.abort(&self.aeron);
         }

@@ -100,6 +100,8 @@ impl Conductor {
                 Some(self.truncate(requester, recording_id, position))
             }
             Request::PurgeRecording { recording_id } => Some(self.purge(requester, recording_id)),
+            Request::Replicate(r) => Some(self.start_replication(requester, r)),
+            Request::StopReplication { replication_id } => Some(self.stop_replication(replication_id)),
             Request::Unsupported { name } => Some(Err((
                 error_code::GENERIC,
                 format!("{name} is not supported by this archive"),
@@ -124,7 +126,7 @@ impl Conductor {
         }
     }
 
-    fn start_recording(&mut self, requester: Requester, r: RecordRequest) -> Answer {
+    pub(super) fn start_recording(&mut self, requester: Requester, r: RecordRequest) -> Answer {
         let max = self.options.max_concurrent_recordings;
         if self.recorder.subscriptions.len() >= max || self.recorder.sessions.len() >= max {
             return Err((
@@ -132,6 +134,7 @@ impl Conductor {
                 format!("max concurrent recordings reached at {max}"),
             ));
         }
+        self.check_storage_space()?;
         let uri = ChannelUri::parse(&r.channel).map_err(|e| (error_code::GENERIC, e.to_string()))?;
         if let Some(recording_id) = r.extend {
             let d = self
@@ -172,6 +175,23 @@ impl Conductor {
         let subscription_id = subscription.subscription_id;
         self.recorder.subscriptions.push(subscription);
         Ok(subscription_id)
+    }
+
+    /// Refuses new recordings when the archive's file system is (nearly) full, as Aeron's
+    /// archive does below its low storage space threshold.
+    pub(super) fn check_storage_space(&self) -> Result<(), (i64, String)> {
+        let threshold = self.options.low_storage_threshold();
+        match usable_space(&self.options.archive_dir) {
+            Ok(usable) if usable < threshold => Err((
+                error_code::STORAGE_SPACE,
+                format!("low storage threshold={threshold} usableSpace={usable}"),
+            )),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                log::warn!("archive: usable space of {}: {e}", self.options.archive_dir.display());
+                Ok(())
+            }
+        }
     }
 
     fn stop_recording(&mut self, stream_id: i32, channel: &str) -> Answer {

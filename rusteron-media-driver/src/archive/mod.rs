@@ -4,7 +4,14 @@
 //! SBE schema `aeron-archive-codecs.xml` of the Aeron tree, with codecs generated at build
 //! time), so Aeron's C archive client — and therefore `rusteron-archive` — talks to it
 //! unchanged: connect, record, list, query positions, replay (bounded, from a position, or
-//! following a live recording), stop, truncate and purge.
+//! following a live recording — also into a replay merge), stop, truncate and purge, and
+//! replicate a recording from another archive (`replicate` / `stop_replication`: this
+//! archive connects to the source archive as a client, has it replay the recording and
+//! records the replay; merging into a live destination and tagged replication are refused).
+//!
+//! Storage failures stop a recording where its data was last written, with an error
+//! response to the client that started it (`STORAGE_SPACE` when the file system is full);
+//! new recordings are refused below [`ArchiveOptions::low_storage_space_threshold`].
 //!
 //! - [`Archive::launch`] starts the archive on its own thread, as a client of a running
 //!   media driver (its aeron directory in [`ArchiveOptions::aeron_dir`]).
@@ -39,7 +46,9 @@ mod proto;
 mod recorder;
 mod replay_request;
 mod replayer;
+mod replication;
 mod segments;
+mod source;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -61,6 +70,8 @@ pub const CONTROL_STREAM_ID_DEFAULT: i32 = 10;
 pub const LOCAL_CONTROL_CHANNEL_DEFAULT: &str = "aeron:ipc";
 /// Default segment file length: 128 MiB (as Aeron's).
 pub const SEGMENT_FILE_LENGTH_DEFAULT: i32 = 128 * 1024 * 1024;
+/// Default replication channel: UDP on a free port of localhost.
+pub const REPLICATION_CHANNEL_DEFAULT: &str = "aeron:udp?endpoint=localhost:0";
 
 /// How an [`Archive`] is configured. `Default` gives Aeron's defaults, with the archive
 /// directory `./archive` and the default aeron directory of the platform.
@@ -95,6 +106,13 @@ pub struct ArchiveOptions {
     pub max_concurrent_replays: usize,
     /// Largest read or write of segment data in one go (also the replay buffer size).
     pub file_io_max_length: usize,
+    /// Below this many bytes of usable space in the archive directory's file system, new
+    /// recordings and replications are refused with a `STORAGE_SPACE` error (as Aeron's
+    /// `lowStorageSpaceThreshold`); `None` uses the segment file length.
+    pub low_storage_space_threshold: Option<u64>,
+    /// Channel a replication replays the source recording to when the request names none
+    /// (as Aeron's `replicationChannel`); an endpoint with port 0 gets a free port.
+    pub replication_channel: String,
 }
 
 impl Default for ArchiveOptions {
@@ -113,6 +131,8 @@ impl Default for ArchiveOptions {
             max_concurrent_recordings: 20,
             max_concurrent_replays: 20,
             file_io_max_length: 1024 * 1024,
+            low_storage_space_threshold: None,
+            replication_channel: REPLICATION_CHANNEL_DEFAULT.to_string(),
         }
     }
 }
@@ -126,6 +146,12 @@ fn default_aeron_dir() -> String {
 }
 
 impl ArchiveOptions {
+    /// The usable space below which recordings are refused.
+    pub(crate) fn low_storage_threshold(&self) -> u64 {
+        self.low_storage_space_threshold
+            .unwrap_or(self.segment_file_length.max(0) as u64)
+    }
+
     /// Checks values the archive cannot work with.
     fn validate(&self) -> Result<(), AeronCError> {
         let invalid = |m: String| Err(AeronCError::with_message(AeronErrorType::InvalidArgument, m));

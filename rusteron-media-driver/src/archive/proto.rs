@@ -26,6 +26,9 @@ pub(crate) mod error_code {
     pub const MAX_REPLAYS: i64 = 7;
     pub const MAX_RECORDINGS: i64 = 8;
     pub const INVALID_EXTENSION: i64 = 9;
+    pub const STORAGE_SPACE: i64 = 11;
+    pub const UNKNOWN_REPLICATION: i64 = 12;
+    pub const REPLICATION_CONNECTION_FAILURE: i64 = 14;
     pub const EMPTY_RECORDING: i64 = 15;
     pub const INVALID_POSITION: i64 = 16;
 }
@@ -75,6 +78,52 @@ pub(crate) struct RecordRequest {
     pub channel: String,
     /// The recording to extend (`ExtendRecordingRequest`), if any.
     pub extend: Option<i64>,
+}
+
+/// A request to replicate a recording of another archive into this one
+/// (`ReplicateRequest`, `TaggedReplicateRequest` or `ReplicateRequest2`).
+#[derive(Debug, Clone)]
+pub(crate) struct ReplicateRequest {
+    pub src_recording_id: i64,
+    pub dst_recording_id: i64,
+    pub stop_position: i64,
+    pub channel_tag_id: i64,
+    pub subscription_tag_id: i64,
+    pub src_control_stream_id: i32,
+    pub src_control_channel: String,
+    pub live_destination: String,
+    pub replication_channel: String,
+    pub file_io_max_length: i32,
+    pub replication_session_id: i32,
+    pub encoded_credentials: Vec<u8>,
+    pub src_response_channel: String,
+}
+
+impl ReplicateRequest {
+    /// The fields older request versions do not carry, at their null values.
+    fn basic(
+        src_recording_id: i64,
+        dst_recording_id: i64,
+        src_control_stream_id: i32,
+        src_control_channel: String,
+        live_destination: String,
+    ) -> ReplicateRequest {
+        ReplicateRequest {
+            src_recording_id,
+            dst_recording_id,
+            stop_position: NULL_POSITION,
+            channel_tag_id: NULL_VALUE,
+            subscription_tag_id: NULL_VALUE,
+            src_control_stream_id,
+            src_control_channel,
+            live_destination,
+            replication_channel: String::new(),
+            file_io_max_length: NULL_VALUE as i32,
+            replication_session_id: NULL_VALUE as i32,
+            encoded_credentials: Vec::new(),
+            src_response_channel: String::new(),
+        }
+    }
 }
 
 /// A decoded control request. Every variant but `Connect` is for the control session named
@@ -146,7 +195,11 @@ pub(crate) enum Request {
     PurgeRecording {
         recording_id: i64,
     },
-    /// A request of the schema this archive does not implement (replication, segment
+    Replicate(ReplicateRequest),
+    StopReplication {
+        replication_id: i64,
+    },
+    /// A request of the schema this archive does not implement (segment
     /// maintenance, replay tokens, ...): answered with an error.
     Unsupported {
         name: &'static str,
@@ -450,6 +503,65 @@ fn decode_body(buf: &[u8], h: MessageHeader) -> Result<Envelope, SbeCodecError> 
             };
             envelope(d.control_session_id(), d.correlation_id(), request)
         }
+        ReplicateRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(ReplicateRequestDecoder, buf, h);
+            let src_control_channel = text(d.src_control_channel())?;
+            let live_destination = text(d.live_destination())?;
+            let request = ReplicateRequest::basic(
+                d.src_recording_id(),
+                d.dst_recording_id(),
+                d.src_control_stream_id(),
+                src_control_channel,
+                live_destination,
+            );
+            envelope(d.control_session_id(), d.correlation_id(), Request::Replicate(request))
+        }
+        TaggedReplicateRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(TaggedReplicateRequestDecoder, buf, h);
+            let src_control_channel = text(d.src_control_channel())?;
+            let live_destination = text(d.live_destination())?;
+            let mut request = ReplicateRequest::basic(
+                d.src_recording_id(),
+                d.dst_recording_id(),
+                d.src_control_stream_id(),
+                src_control_channel,
+                live_destination,
+            );
+            request.channel_tag_id = d.channel_tag_id();
+            request.subscription_tag_id = d.subscription_tag_id();
+            envelope(d.control_session_id(), d.correlation_id(), Request::Replicate(request))
+        }
+        ReplicateRequest2Decoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(ReplicateRequest2Decoder, buf, h);
+            let src_control_channel = text(d.src_control_channel())?;
+            let live_destination = text(d.live_destination())?;
+            let replication_channel = text(d.replication_channel())?;
+            let encoded_credentials = d.encoded_credentials()?.to_vec();
+            let src_response_channel = text(d.src_response_channel())?;
+            let request = ReplicateRequest {
+                src_recording_id: d.src_recording_id(),
+                dst_recording_id: d.dst_recording_id(),
+                stop_position: d.stop_position(),
+                channel_tag_id: d.channel_tag_id(),
+                subscription_tag_id: d.subscription_tag_id(),
+                src_control_stream_id: d.src_control_stream_id(),
+                src_control_channel,
+                live_destination,
+                replication_channel,
+                file_io_max_length: null_if_absent(d.file_io_max_length()),
+                replication_session_id: null_if_absent(d.replication_session_id()),
+                encoded_credentials,
+                src_response_channel,
+            };
+            envelope(d.control_session_id(), d.correlation_id(), Request::Replicate(request))
+        }
+        StopReplicationRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(StopReplicationRequestDecoder, buf, h);
+            let request = Request::StopReplication {
+                replication_id: d.replication_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
         other => {
             let name = unsupported_name(other);
             if h.block_length < 16 {
@@ -466,14 +578,20 @@ fn decode_body(buf: &[u8], h: MessageHeader) -> Result<Envelope, SbeCodecError> 
     })
 }
 
+/// An int32 field a client's older schema version does not carry decodes as `i32::MIN`:
+/// that means "not set", as Aeron's null value does.
+fn null_if_absent(value: i32) -> i32 {
+    if value == i32::MIN {
+        NULL_VALUE as i32
+    } else {
+        value
+    }
+}
+
 /// The schema's name of a request template this archive does not implement.
 fn unsupported_name(template_id: u16) -> &'static str {
     match template_id {
         ChallengeResponseDecoder::SBE_TEMPLATE_ID => "ChallengeResponse",
-        ReplicateRequestDecoder::SBE_TEMPLATE_ID => "ReplicateRequest",
-        ReplicateRequest2Decoder::SBE_TEMPLATE_ID => "ReplicateRequest2",
-        TaggedReplicateRequestDecoder::SBE_TEMPLATE_ID => "TaggedReplicateRequest",
-        StopReplicationRequestDecoder::SBE_TEMPLATE_ID => "StopReplicationRequest",
         DetachSegmentsRequestDecoder::SBE_TEMPLATE_ID => "DetachSegmentsRequest",
         DeleteDetachedSegmentsRequestDecoder::SBE_TEMPLATE_ID => "DeleteDetachedSegmentsRequest",
         PurgeSegmentsRequestDecoder::SBE_TEMPLATE_ID => "PurgeSegmentsRequest",

@@ -94,3 +94,73 @@ fn protocol_version_is_1_12_0() {
     assert_eq!(ARCHIVE_PROTOCOL_SEMANTIC_VERSION, (1 << 16) | (12 << 8));
     assert_eq!(version_text(ARCHIVE_PROTOCOL_SEMANTIC_VERSION), "1.12.0");
 }
+
+#[test]
+fn replicate_requests_of_every_version_decode_with_nulls_for_missing_fields() {
+    let mut buf = vec![0u8; 512];
+    let mut e = ReplicateRequest2Encoder::wrap_and_apply_header(&mut buf, 0).unwrap();
+    e.set_control_session_id(5)
+        .set_correlation_id(6)
+        .set_src_recording_id(7)
+        .set_dst_recording_id(-1)
+        .set_stop_position(4096)
+        .set_channel_tag_id(-1)
+        .set_subscription_tag_id(-1)
+        .set_src_control_stream_id(10)
+        .set_file_io_max_length(65536)
+        .set_replication_session_id(-1);
+    let e = e
+        .put_src_control_channel(b"aeron:udp?endpoint=localhost:8010")
+        .and_then(|e| e.put_live_destination(b""))
+        .and_then(|e| e.put_replication_channel(b"aeron:udp?endpoint=localhost:0"))
+        .and_then(|e| e.put_encoded_credentials(b"user:pass"))
+        .and_then(|e| e.put_src_response_channel(b"aeron:udp?endpoint=localhost:0"))
+        .unwrap();
+    let len = MessageHeader::ENCODED_LENGTH + e.encoded_length();
+    let envelope = decode(&buf[..len]).unwrap();
+    assert_eq!((envelope.control_session_id, envelope.correlation_id), (5, 6));
+    let Request::Replicate(r) = envelope.request else {
+        panic!("not a replicate request");
+    };
+    assert_eq!((r.src_recording_id, r.dst_recording_id, r.stop_position), (7, -1, 4096));
+    assert_eq!(
+        (r.src_control_stream_id, r.file_io_max_length, r.replication_session_id),
+        (10, 65536, -1)
+    );
+    assert_eq!(r.src_control_channel, "aeron:udp?endpoint=localhost:8010");
+    assert_eq!(r.replication_channel, "aeron:udp?endpoint=localhost:0");
+    assert_eq!(r.encoded_credentials, b"user:pass");
+    assert!(r.live_destination.is_empty());
+
+    // The first version: no stop position, tags, channel or credentials.
+    let mut buf = vec![0u8; 256];
+    let mut e = ReplicateRequestEncoder::wrap_and_apply_header(&mut buf, 0).unwrap();
+    e.set_control_session_id(1)
+        .set_correlation_id(2)
+        .set_src_recording_id(3)
+        .set_dst_recording_id(4)
+        .set_src_control_stream_id(11);
+    let e = e
+        .put_src_control_channel(b"aeron:ipc")
+        .and_then(|e| e.put_live_destination(b""))
+        .unwrap();
+    let len = MessageHeader::ENCODED_LENGTH + e.encoded_length();
+    let Request::Replicate(r) = decode(&buf[..len]).unwrap().request else {
+        panic!("not a replicate request");
+    };
+    assert_eq!(
+        (r.src_recording_id, r.dst_recording_id, r.src_control_stream_id),
+        (3, 4, 11)
+    );
+    assert_eq!((r.stop_position, r.channel_tag_id, r.file_io_max_length), (-1, -1, -1));
+    assert!(r.replication_channel.is_empty() && r.encoded_credentials.is_empty());
+
+    let mut buf = vec![0u8; 64];
+    let mut e = StopReplicationRequestEncoder::wrap_and_apply_header(&mut buf, 0).unwrap();
+    e.set_control_session_id(1).set_correlation_id(2).set_replication_id(99);
+    let len = MessageHeader::ENCODED_LENGTH + e.encoded_length();
+    assert!(matches!(
+        decode(&buf[..len]).unwrap().request,
+        Request::StopReplication { replication_id: 99 }
+    ));
+}

@@ -150,9 +150,10 @@ impl RecordingSession {
     }
 
     /// Copies what the image has into the segment files. Returns the bytes recorded and
-    /// whether the image has ended (end of stream or closed) with everything recorded.
-    fn record(&mut self) -> Result<(usize, bool), String> {
-        let mut failure = None;
+    /// whether the image has ended (end of stream or closed) with everything recorded, or
+    /// the error code and message of a failure (the recording then stops where it is).
+    fn record(&mut self) -> Result<(usize, bool), (i64, String)> {
+        let mut failure: Option<std::io::Error> = None;
         let writer = &mut self.writer;
         let polled = self
             .image
@@ -166,9 +167,14 @@ impl RecordingSession {
                 },
                 self.block_limit,
             )
-            .map_err(|e| format!("block poll failed: {e}"))?;
+            .map_err(|e| (error_code::GENERIC, format!("block poll failed: {e}")))?;
         if let Some(e) = failure {
-            return Err(format!("recording {} write failed: {e}", self.recording_id));
+            let message = format!(
+                "recording {} write failed at position {}: {e}",
+                self.recording_id,
+                self.writer.position()
+            );
+            return Err((storage_error_code(&e), message));
         }
         if polled > 0 {
             let _ = self.counter.set(self.writer.position());
@@ -215,17 +221,17 @@ impl Recorder {
                         finished.push((*id, None));
                     }
                 }
-                Err(message) => finished.push((*id, Some(message))),
+                Err(failure) => finished.push((*id, Some(failure))),
             }
         }
         for (recording_id, error) in finished {
             work += 1;
             if let Some(session) = self.finish(ctx.catalog, recording_id, events) {
-                if let Some(message) = error {
+                if let Some((code, message)) = error {
                     log::error!("archive: {message}");
                     events.push(RecordingEvent::Error {
                         requester: session.requester,
-                        code: error_code::GENERIC,
+                        code,
                         message,
                     });
                 }
@@ -235,6 +241,21 @@ impl Recorder {
             }
         }
         work
+    }
+
+    /// The local address (`host:port`) the recording subscription `subscription_id` is
+    /// bound to, once known (UDP).
+    pub fn resolved_endpoint(&self, subscription_id: i64) -> Option<String> {
+        let subscription = self
+            .subscriptions
+            .iter()
+            .find(|s| s.subscription_id == subscription_id)?;
+        super::source::resolved_endpoint(&subscription.subscription)
+    }
+
+    /// True while the recording subscription `subscription_id` exists.
+    pub fn has_subscription(&self, subscription_id: i64) -> bool {
+        self.subscriptions.iter().any(|s| s.subscription_id == subscription_id)
     }
 
     /// The active session recording `recording_id`.
@@ -386,11 +407,12 @@ impl Recorder {
                 });
                 self.sessions.insert(recording_id, session);
             }
-            Err(message) => {
+            Err((code, message)) => {
+                log::error!("archive: {message}");
                 let _ = ctx
                     .catalog
                     .recording_stopped(recording_id, start_position.max(join_position), epoch_ms());
-                events.push(error(error_code::GENERIC, message));
+                events.push(error(code, message));
             }
         }
     }
@@ -403,12 +425,15 @@ impl Recorder {
         join_position: i64,
         source_identity: &str,
         sub: &RecordingSubscription,
-    ) -> Result<RecordingSession, String> {
+    ) -> Result<RecordingSession, (i64, String)> {
         let (key, label) = recording_pos_key_and_label(d, source_identity, ctx.archive_id);
         let counter = ctx
             .aeron
             .add_counter(RECORDING_POSITION_TYPE_ID, &key, &label, COUNTER_TIMEOUT)
-            .map_err(|e| format!("failed to allocate the recording position counter: {e}"))?;
+            .map_err(|e| {
+                let message = format!("failed to allocate the recording position counter: {e}");
+                (error_code::GENERIC, message)
+            })?;
         let _ = counter.set(join_position);
         let writer = SegmentWriter::open(
             ctx.archive_dir,
@@ -418,11 +443,14 @@ impl Recorder {
             i64::from(d.term_buffer_length),
             i64::from(d.segment_file_length),
         )
-        .map_err(|e| format!("failed to open segment file of recording {}: {e}", d.recording_id))?;
+        .map_err(|e| {
+            let message = format!("failed to open segment file of recording {}: {e}", d.recording_id);
+            (storage_error_code(&e), message)
+        })?;
         if d.stop_position != NULL_POSITION {
             ctx.catalog
                 .set_stop_position(d.recording_id, NULL_POSITION)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| (storage_error_code(&e), format!("catalog: {e}")))?;
         }
         Ok(RecordingSession {
             recording_id: d.recording_id,
@@ -474,6 +502,16 @@ impl Recorder {
             )),
             None => Ok(d.start_position),
         }
+    }
+}
+
+/// The archive error code of a failed segment or catalog write: `STORAGE_SPACE` when the
+/// file system is full, `GENERIC` otherwise.
+pub(crate) fn storage_error_code(e: &std::io::Error) -> i64 {
+    if e.raw_os_error() == Some(libc::ENOSPC) {
+        error_code::STORAGE_SPACE
+    } else {
+        error_code::GENERIC
     }
 }
 

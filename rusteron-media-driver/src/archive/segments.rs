@@ -158,6 +158,23 @@ impl SegmentWriter {
     }
 }
 
+/// Bytes an unprivileged process can still write to the file system of `dir`.
+pub(crate) fn usable_space(dir: &Path) -> io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: statvfs is plain data, written by the call below before it is read.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a writable statvfs.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stats) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // The field types differ between platforms (u32 on some): widen explicitly.
+    #[allow(clippy::useless_conversion)]
+    let (blocks, block_size) = (u64::from(stats.f_bavail), u64::from(stats.f_frsize));
+    Ok(blocks.saturating_mul(block_size))
+}
+
 /// Segment base positions of the files of `recording_id` in `dir`, sorted.
 pub(crate) fn list_segments(dir: &Path, recording_id: i64) -> Vec<i64> {
     let prefix = format!("{recording_id}-");
