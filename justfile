@@ -13,6 +13,10 @@ build:
 test:
     cargo test --workspace
 
+# Benchmark against Aeron's C client and write target/bench-summary.md (see BENCHMARKS.md).
+bench:
+    bash scripts/bench.sh
+
 # Run everything CI runs (installs libclang-dev for the bindings drift check).
 ci:
     bash .ci/run
