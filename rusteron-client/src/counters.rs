@@ -15,18 +15,18 @@
 //! # Ok(()) }
 //! ```
 
-use std::ffi::{c_char, c_int};
 use std::ffi::c_void;
+use std::ffi::{c_char, c_int};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use rusteron_sys::{
     aeron_async_add_counter, aeron_async_add_counter_t, aeron_counter_addr,
     aeron_counter_metadata_descriptor_t as MetadataDescriptor, aeron_counters_reader_counter_label,
-    aeron_counters_reader_counter_registration_id, aeron_counters_reader_find_by_type_id_and_registration_id,
-    aeron_counters_reader_foreach_counter, aeron_counters_reader_free_for_reuse_deadline_ms,
     aeron_counters_reader_counter_owner_id, aeron_counters_reader_counter_reference_id,
-    aeron_counters_reader_counter_state, aeron_counters_reader_counter_type_id, aeron_counters_reader_t,
+    aeron_counters_reader_counter_registration_id, aeron_counters_reader_counter_state,
+    aeron_counters_reader_counter_type_id, aeron_counters_reader_find_by_type_id_and_registration_id,
+    aeron_counters_reader_foreach_counter, aeron_counters_reader_free_for_reuse_deadline_ms, aeron_counters_reader_t,
     AERON_NULL_COUNTER_ID,
 };
 

@@ -337,7 +337,10 @@ fn the_length_limit_is_exact() {
 #[test]
 fn udp_without_parameters_is_rejected_or_round_trips() {
     for text in ["aeron:udp?", "aeron:udp?endpoint", "aeron-spy:aeron:udp?x"] {
-        assert!(ChannelUri::parse(text).is_err() || text.starts_with("aeron-spy"), "{text:?} accepted");
+        assert!(
+            ChannelUri::parse(text).is_err() || text.starts_with("aeron-spy"),
+            "{text:?} accepted"
+        );
         if let Ok(uri) = ChannelUri::parse(text) {
             let printed = uri.to_string();
             assert_eq!(

@@ -187,16 +187,27 @@ pub fn launch_for_tests() -> Result<EmbeddedDriver, AeronCError> {
 /// Refuses a directory the driver must not delete: a path that is not a directory, or the
 /// directory of a driver that is still running (its CnC heartbeat is recent).
 fn check_dir_is_ours(dir: &Path) -> Result<(), AeronCError> {
-    let refuse = |why: String| Err(AeronCError::with_message(rusteron_client::AeronErrorType::InvalidArgument, why));
+    let refuse = |why: String| {
+        Err(AeronCError::with_message(
+            rusteron_client::AeronErrorType::InvalidArgument,
+            why,
+        ))
+    };
     if dir.exists() && !dir.is_dir() {
-        return refuse(format!("{} exists and is not a directory: refusing to delete it", dir.display()));
+        return refuse(format!(
+            "{} exists and is not a directory: refusing to delete it",
+            dir.display()
+        ));
     }
     if dir.join("cnc.dat").exists() {
         let dir_c = dir.to_string_lossy().into_owned().into_c_string()?;
         // SAFETY: a NUL-terminated path and no log function; C only reads the CnC file.
         let active = unsafe { rusteron_sys::aeron_is_driver_active(dir_c.as_ptr(), 10_000, None) };
         if active {
-            return refuse(format!("a media driver is running in {}: refusing to replace it", dir.display()));
+            return refuse(format!(
+                "a media driver is running in {}: refusing to replace it",
+                dir.display()
+            ));
         }
     }
     Ok(())
