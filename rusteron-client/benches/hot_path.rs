@@ -339,6 +339,18 @@ fn try_claim(c: &mut Criterion, f: &Fixture) {
             Err(_) => 0,
         },
     );
+    publish_bench(
+        &mut group,
+        "wrapper_exclusive_try_claim_with",
+        &f.exclusive_subscription,
+        excl_pos,
+        excl_lim,
+        || {
+            exclusive
+                .try_claim_with(LENGTH, |buf| buf.copy_from_slice(&message))
+                .is_ok() as u64
+        },
+    );
     group.finish();
 }
 

@@ -148,7 +148,8 @@ fn stream_concurrent(publication: &AeronPublication, messages: u64, length: usiz
     }
 }
 
-/// streaming_exclusive_publisher's loop: try_claim, write the sequence number, commit.
+/// streaming_exclusive_publisher's loop: try_claim, write the sequence number, commit
+/// (through `try_claim_with`).
 fn stream_exclusive(
     publication: &AeronExclusivePublication,
     messages: u64,
@@ -159,12 +160,9 @@ fn stream_exclusive(
     let start = Instant::now();
     let mut i = 0u64;
     while i < messages {
-        match publication.try_claim(length) {
-            Ok(mut claim) => {
-                claim.data()[..8].copy_from_slice(&i.to_ne_bytes());
-                claim.commit()?;
-                i += 1;
-            }
+        // The closure form claims, fills and commits in one frame (no BufferClaim moved).
+        match publication.try_claim_with(length, |data| data[..8].copy_from_slice(&i.to_ne_bytes())) {
+            Ok(_) => i += 1,
             Err(e) if e.kind() == AeronErrorType::PublicationError => return Err(e),
             Err(_) => {
                 back_pressured += 1;

@@ -179,19 +179,23 @@ impl BufferClaim<'_> {
     }
 
     /// Publishes the claimed message.
+    #[inline]
     pub fn commit(mut self) -> Result<(), AeronCError> {
         self.finish(true)
     }
 
     /// Gives the range up: it becomes padding that subscribers skip.
+    #[inline]
     pub fn abort(mut self) -> Result<(), AeronCError> {
         self.finish(false)
     }
 
+    #[inline]
     fn is_closed(&self) -> bool {
         self.owner.is_some_and(|o| o.is_closed())
     }
 
+    #[inline]
     fn finish(&mut self, commit: bool) -> Result<(), AeronCError> {
         if std::mem::replace(&mut self.finished, true) {
             return Ok(());
@@ -254,10 +258,15 @@ macro_rules! publication_api {
             ) -> Result<i64, AeronCError> {
                 let ptr = self.checked_ptr()?;
                 let (supplier, clientd) = supplier_parts(reserved_value_supplier)?;
-                // SAFETY: ptr is open; buffer is valid for its length during the call; the
-                // supplier trampoline matches clientd's type `H`.
-                let result =
-                    call_and_resume(|| unsafe { $offer(ptr, buffer.as_ptr(), buffer.len(), supplier, clientd) });
+                let result = if supplier.is_none() {
+                    // No Rust callback can run: skip the panic bookkeeping on the hot path.
+                    // SAFETY: ptr is open; buffer is valid for its length during the call.
+                    unsafe { $offer(ptr, buffer.as_ptr(), buffer.len(), None, std::ptr::null_mut()) }
+                } else {
+                    // SAFETY: ptr is open; buffer is valid for its length during the call; the
+                    // supplier trampoline matches clientd's type `H`.
+                    call_and_resume(|| unsafe { $offer(ptr, buffer.as_ptr(), buffer.len(), supplier, clientd) })
+                };
                 position_result(result)
             }
 
@@ -341,6 +350,40 @@ macro_rules! publication_api {
                     owner: self.owner(),
                     finished: false,
                 })
+            }
+
+            /// Claims `length` bytes, lets `fill` write the message in place, and commits:
+            /// the zero-copy path of [`try_claim`](Self::try_claim) without a
+            /// [`BufferClaim`] value in between. Returns the new position. If `fill` panics
+            /// the claim is aborted and the panic resumes. Allocates nothing.
+            #[inline]
+            pub fn try_claim_with(&self, length: usize, fill: impl FnOnce(&mut [u8])) -> Result<i64, AeronCError> {
+                let ptr = self.checked_ptr()?;
+                let mut claim = aeron_buffer_claim_t {
+                    frame_header: std::ptr::null_mut(),
+                    data: std::ptr::null_mut(),
+                    length: 0,
+                };
+                // SAFETY: ptr is open; claim is a valid out-parameter.
+                let position = position_result(unsafe { $try_claim(ptr, length, &mut claim) })?;
+                /// Aborts the claim unless disarmed (runs if `fill` panics).
+                struct AbortOnUnwind(*mut aeron_buffer_claim_t);
+                impl Drop for AbortOnUnwind {
+                    fn drop(&mut self) {
+                        // SAFETY: the claim is live and not yet committed.
+                        unsafe { aeron_buffer_claim_abort(self.0) };
+                    }
+                }
+                let guard = AbortOnUnwind(&mut claim);
+                if !claim.data.is_null() {
+                    // SAFETY: C reserved `length` bytes at `data` for this claim only, and the
+                    // log stays mapped: `&self` keeps the publication's handle alive.
+                    fill(unsafe { std::slice::from_raw_parts_mut(claim.data, claim.length) });
+                }
+                std::mem::forget(guard);
+                // SAFETY: the claim was filled by a successful try_claim and is finished once.
+                crate::error::check(unsafe { aeron_buffer_claim_commit(&mut claim) })?;
+                Ok(position)
             }
 
             /// True once the publication was closed (by C, by `close()`, or with its client).

@@ -281,6 +281,28 @@ fn try_claim_commit_delivers_abort_and_drop_do_not() -> Result<(), AeronCError> 
 }
 
 #[test]
+fn try_claim_with_commits_in_place_and_aborts_on_panic() -> Result<(), AeronCError> {
+    let (_driver, aeron) = driver_and_client()?;
+    let subscription = subscribe(&aeron, c"aeron:ipc", 2006)?;
+    let publication = aeron.add_exclusive_publication(c"aeron:ipc", 2006, TIMEOUT)?;
+    wait_until("connection", || publication.is_connected());
+    let first = retry(|| publication.try_claim_with(5, |buf| buf.copy_from_slice(b"hello")))?;
+    assert_eq!(first, aligned_frame_length(5) as i64);
+    // A panicking fill aborts the claim (padding) and resumes here.
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = publication.try_claim_with(4, |_| panic!("fill"));
+    }));
+    assert!(panicked.is_err());
+    let last = retry(|| publication.try_claim_with(3, |buf| buf.copy_from_slice(b"end")))?;
+    assert_eq!(last, first + (aligned_frame_length(4) + aligned_frame_length(3)) as i64);
+    assert_eq!(
+        payloads(receive(&subscription, 2)?),
+        vec![b"hello".to_vec(), b"end".to_vec()]
+    );
+    Ok(())
+}
+
+#[test]
 fn reserved_value_suppliers_see_the_frame() -> Result<(), AeronCError> {
     let (_driver, aeron) = driver_and_client()?;
     let subscription = subscribe(&aeron, c"aeron:ipc", 2006)?;
