@@ -12,7 +12,8 @@
 # One suppression, written below with its reason; add none without one.
 #
 # Usage: scripts/memcheck.sh [test name filter passed to every binary]
-# Prints one line per binary and a total; exits non-zero on any error, leak or failure.
+# Prints one line per binary and a total; exits non-zero on any valgrind error, definite
+# leak, or crashed binary (test deadlines missed only under valgrind are reported).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "memcheck: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
@@ -106,9 +107,16 @@ while IFS=$'\t' read -r pkg_dir kind_target exe; do
     total_passed=$((total_passed + passed)); total_failed=$((total_failed + failed))
     total_errors=$((total_errors + errors)); total_suppressed=$((total_suppressed + suppressed))
     total_lost_bytes=$((total_lost_bytes + lost_bytes)); total_lost_blocks=$((total_lost_blocks + lost_blocks))
-    if [ "$status" -ne 0 ]; then
+    # The job gates on memory: valgrind errors, definite leaks, or a binary that died
+    # without a test summary (crash, abort). A test that fails its own deadline under
+    # valgrind's ~30x slowdown (UDP round trips mostly) is reported, not fatal: the same test
+    # runs natively, with its real deadline, in the test step before this one.
+    if [ "$errors" -ne 0 ] || [ "$lost_bytes" -ne 0 ] || [ -z "$results" ]; then
         failures=$((failures + 1))
-        echo "  -> exit status $status; test output: $out; valgrind log: $log"
+        echo "  -> MEMORY FAILURE (exit status $status); test output: $out; valgrind log: $log"
+        grep -E '^(test .* FAILED|thread .* panicked)' "$out" | head -5 | sed 's/^/     /' || true
+    elif [ "$status" -ne 0 ]; then
+        echo "  -> tests failed under valgrind only (no memory error); test output: $out"
         grep -E '^(test .* FAILED|thread .* panicked)' "$out" | head -5 | sed 's/^/     /' || true
     fi
 done <<<"$binaries"
