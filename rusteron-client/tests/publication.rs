@@ -1,41 +1,15 @@
 //! Publications against a real embedded media driver: bytes, positions, error kinds, claims,
 //! reserved values, and no heap allocation on offer / offerv / try_claim / poll.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use rusteron_client::publication::{aligned_frame_length, BufferClaim, MAX_OFFERV_BUFFERS};
 use rusteron_client::*;
 use rusteron_media_driver::testing::{driver_and_client, retry, subscribe, wait_until, TIMEOUT};
 
-/// Counts heap allocations per thread, so tests running in parallel do not disturb each other.
-struct CountingAlloc;
-thread_local! { static ALLOCATIONS: Cell<u64> = const { Cell::new(0) }; }
-// SAFETY: delegates to the system allocator; the counter is a const thread-local (no lazy
-// initialisation that could itself allocate).
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as GlobalAlloc::alloc.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as GlobalAlloc::dealloc.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as GlobalAlloc::realloc.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+static GLOBAL: rusteron_media_driver::testing::CountingAllocator = rusteron_media_driver::testing::CountingAllocator;
+use rusteron_media_driver::testing::allocations;
 
 /// Polls until `count` messages arrived; returns (payload, reserved value) pairs.
 fn receive(subscription: &AeronSubscription, count: usize) -> Result<Vec<(Vec<u8>, i64)>, AeronCError> {

@@ -2,8 +2,6 @@
 //! messages larger than the MTU (IPC and UDP), images and their handlers, multi-destination
 //! subscriptions, closed subscriptions, and no heap allocation while polling.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::ffi::CString;
 use std::sync::{Arc, Mutex};
 
@@ -18,27 +16,9 @@ use rusteron_media_driver::testing::{
 
 const CONTINUE: ControlledPollAction = ControlledPollAction::AERON_ACTION_CONTINUE;
 
-/// Counts heap allocations per thread (tests run in parallel threads).
-struct CountingAlloc;
-thread_local! { static ALLOCATIONS: Cell<u64> = const { Cell::new(0) }; }
-// SAFETY: delegates to the system allocator; the counter is a const thread-local.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as GlobalAlloc::alloc.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as GlobalAlloc::dealloc.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+static GLOBAL: rusteron_media_driver::testing::CountingAllocator = rusteron_media_driver::testing::CountingAllocator;
+use rusteron_media_driver::testing::allocations;
 
 /// Deterministic bytes (xorshift) and their FNV-1a checksum.
 fn pattern(length: usize, seed: u64) -> Vec<u8> {

@@ -4,8 +4,6 @@
 
 #![allow(dead_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -19,35 +17,10 @@ pub mod hdr;
 /// How long setup steps (adding, connecting) may take.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Counts the heap allocations of each thread, so a bench can report the allocations of its
-/// measured loop (the client conductor thread allocates on its own).
-pub struct CountingAlloc;
-
-thread_local! { static ALLOCATIONS: Cell<u64> = const { Cell::new(0) }; }
-
-// SAFETY: delegates to the system allocator; the counter is a const thread-local, whose
-// access never allocates.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as GlobalAlloc::alloc.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as GlobalAlloc::dealloc.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as GlobalAlloc::realloc.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-/// Heap allocations made so far by the calling thread.
-pub fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+/// The allocation counter each bench binary installs as its global allocator (not every
+/// bench binary counts, hence the allow).
+#[allow(unused_imports)]
+pub use rusteron_media_driver::testing::{allocations, CountingAllocator as CountingAlloc};
 
 /// `--flag value` pairs after the role argument.
 pub struct Flags(Vec<(String, String)>);
