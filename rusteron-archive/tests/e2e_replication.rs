@@ -396,3 +396,80 @@ fn a_one_message_recording_replicates_in_sync() {
     let replay = replay_all(&b, dst_id, 12_006);
     assert_eq!(receive(&replay, 1), sent);
 }
+
+#[test]
+fn replication_connects_to_an_authenticating_source_with_the_given_credentials() {
+    use rusteron_media_driver::archive::{AuthDecision, AuthenticatorSupplier, SimpleAuthenticator};
+
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let port = free_port();
+    let options = ArchiveOptions {
+        archive_dir: dir_a.path().to_path_buf(),
+        control_channel: Some(format!("aeron:udp?endpoint=localhost:{port}")),
+        segment_file_length: 128 * 1024,
+        authenticator: AuthenticatorSupplier::new(|| {
+            SimpleAuthenticator::new(
+                |_, credentials| match credentials {
+                    b"client" | b"replicator" => AuthDecision::Authenticate(credentials.to_vec()),
+                    b"challenge-me" => AuthDecision::Challenge(b"prove it".to_vec()),
+                    _ => AuthDecision::Reject,
+                },
+                |_, _| AuthDecision::Reject,
+            )
+        }),
+        ..ArchiveOptions::default()
+    };
+    let source = ArchivingMediaDriver::launch(&EmbeddedDriverOptions::default(), options).unwrap();
+    let aeron = client(&source);
+    let signals = Signals::default();
+    let ctx = context(&aeron, Some(&signals)).unwrap();
+    let mut credentials = Handlers::leak(StaticCredentials::new("client"));
+    ctx.set_credentials_supplier(Some(&credentials)).unwrap();
+    credentials.release();
+    let a = Harness {
+        archive: AeronArchive::connect(&ctx).expect("the client's credentials are accepted"),
+        signals,
+        aeron,
+        archiving: source,
+    };
+    let (b, errors) = harness_with_errors(destination_archive(dir_b.path()));
+    let (subscription_id, src_id, _p, sent) = record_on_source(&a, 11_004, 0..50);
+    a.archive.stop_recording_subscription(subscription_id).unwrap();
+    a.signals.await_signal(&a.archive, STOP, Some(src_id));
+    let src_control = CString::new(format!("aeron:udp?endpoint=localhost:{port}")).unwrap();
+
+    // Without credentials, and with credentials the source challenges: connection failures.
+    for (credentials, reason) in [
+        (&b""[..], "authentication rejected"),
+        (
+            &b"challenge-me"[..],
+            "challenge/response authentication is not supported",
+        ),
+    ] {
+        let params = AeronArchiveReplicationParams::new().unwrap();
+        params.set_encoded_credentials(credentials).unwrap();
+        b.archive.replicate(src_id, &src_control, 10, &params).unwrap();
+        let seen = errors.0.lock().unwrap().len();
+        wait_until("the connection failure", || {
+            b.archive.poll_for_recording_signals().unwrap();
+            errors.0.lock().unwrap().len() > seen
+        });
+        let (code, message) = errors.0.lock().unwrap()[seen].clone();
+        assert_eq!(
+            ArchiveErrorCode::from_client_code(code),
+            Some(ArchiveErrorCode::ReplicationConnectionFailure),
+            "{message}"
+        );
+        assert!(message.contains(reason), "{message}");
+    }
+    assert!(list_all(&b.archive).is_empty(), "nothing copied without access");
+
+    // With the replicator's credentials the copy is made.
+    let params = AeronArchiveReplicationParams::new().unwrap();
+    params.set_encoded_credentials(b"replicator").unwrap();
+    b.archive.replicate(src_id, &src_control, 10, &params).unwrap();
+    let dst_id = b.signals.await_signal(&b.archive, REPLICATE, None).recording_id;
+    b.signals.await_signal(&b.archive, REPLICATE_END, Some(dst_id));
+    let replay = replay_all(&b, dst_id, 12_004);
+    assert_eq!(receive(&replay, sent.len()), sent);
+}

@@ -293,6 +293,13 @@ fn explicit_offsets_and_block_length() {
 }
 
 #[test]
+fn message_names_by_template_id() {
+    assert_eq!(sbe_message_name(OrderEncoder::SBE_TEMPLATE_ID), Some("Order"));
+    assert_eq!(sbe_message_name(0), None);
+    assert_eq!(sbe_message_name(u16::MAX), None);
+}
+
+#[test]
 fn enums_and_sets_convert_both_ways() {
     assert_eq!(Side::from_value(2), Side::Sell);
     assert_eq!(Side::from(99u8), Side::NullVal);

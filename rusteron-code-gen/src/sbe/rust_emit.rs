@@ -185,6 +185,7 @@ pub(super) fn generate(schema: &Schema) -> Result<String, SbeError> {
         "SBE_SCHEMA_ID",
         "SBE_SCHEMA_VERSION",
         "SBE_SEMANTIC_VERSION",
+        "sbe_message_name",
     ] {
         claim(reserved.to_string())?;
     }
@@ -215,7 +216,25 @@ pub(super) fn generate(schema: &Schema) -> Result<String, SbeError> {
     for message in &schema.messages {
         rust_message::message(&mut w, bytes, schema, message)?;
     }
+    message_names(&mut w, schema);
     Ok(w.out)
+}
+
+/// `sbe_message_name(template_id)`: the schema's name of each message, for logs and for
+/// code that dispatches on template ids (authorisation, tracing).
+fn message_names(w: &mut W, schema: &Schema) {
+    let template_t = rust_type(schema.header_primitive("templateId"));
+    w.doc("The schema's name of the message with `template_id`, if the schema has one.");
+    w.line(&format!(
+        "pub fn sbe_message_name(template_id: {template_t}) -> Option<&'static str> {{"
+    ));
+    w.line("    match template_id {");
+    for message in &schema.messages {
+        w.line(&format!("        {} => Some({:?}),", message.id, message.name));
+    }
+    w.line("        _ => None,");
+    w.line("    }");
+    w.line("}");
 }
 
 fn prelude(w: &mut W, schema: &Schema) {

@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 
 use rusteron_client::{Aeron, AeronContext, AeronFragmentClosureAssembler, AeronHeader, AeronSubscription, Handlers};
 
+use super::auth::{ArchiveAction, Authenticator, AuthorisationService};
 use super::catalog::Catalog;
 use super::control::ControlSession;
 use super::listing::continue_listing;
-use super::proto::{decode, version_text, Request, ARCHIVE_PROTOCOL_SEMANTIC_VERSION, PROTOCOL_MAJOR_VERSION};
+use super::proto::{
+    decode, error_code, request_name, version_text, Request, ARCHIVE_PROTOCOL_SEMANTIC_VERSION, PROTOCOL_MAJOR_VERSION,
+};
 use super::recorder::{Recorder, RecorderContext, RecordingEvent};
 use super::replayer::{ReplayEvent, ReplaySession};
 use super::replication::ReplicationSession;
@@ -96,6 +99,8 @@ pub(super) struct Conductor {
     control_subscriptions: Vec<AeronSubscription>,
     assembler: AeronFragmentClosureAssembler,
     pub(super) sessions: BTreeMap<i64, ControlSession>,
+    authenticator: Box<dyn Authenticator>,
+    authorisation: AuthorisationService,
     /// Next control session id, also used for replication ids (as Aeron does).
     pub(super) next_session_id: i64,
     pub(super) catalog: Catalog,
@@ -133,8 +138,12 @@ impl Conductor {
             control_subscriptions.push(subscription);
         }
         let assembler = AeronFragmentClosureAssembler::new().map_err(|e| e.to_string())?;
+        let authenticator = options.authenticator.make();
+        let authorisation = options.authorisation.clone();
         Ok(Conductor {
             options,
+            authenticator,
+            authorisation,
             archive_id,
             aeron,
             control_subscriptions,
@@ -155,7 +164,7 @@ impl Conductor {
         let now = Instant::now();
         let mut work = self.poll_requests();
         for session in self.sessions.values_mut() {
-            work += session.do_work(&self.aeron, now);
+            work += session.do_work(&self.aeron, now, &mut *self.authenticator);
             work += continue_listing(session, &self.catalog);
         }
         if now >= self.next_image_check {
@@ -205,7 +214,7 @@ impl Conductor {
             Err(bad) => {
                 log::warn!("archive: {}", bad.message);
                 if let Some((session_id, correlation_id)) = bad.ids {
-                    if let Some(session) = self.session_for(session_id, image_session_id) {
+                    if let Some(session) = session_for(&mut self.sessions, session_id, image_session_id) {
                         session.send_error(correlation_id, super::proto::error_code::GENERIC, &bad.message);
                     }
                 }
@@ -217,46 +226,63 @@ impl Conductor {
             response_stream_id,
             version,
             response_channel,
-            has_credentials,
+            encoded_credentials,
         } = envelope.request
         {
-            if has_credentials {
-                log::debug!("archive: connect credentials ignored (no authenticator configured)");
-            }
-            self.on_connect(
+            let session_id = self.on_connect(
                 image_session_id,
                 correlation_id,
                 response_stream_id,
                 version,
                 &response_channel,
             );
+            if let Some(session_id) = session_id {
+                self.authenticator
+                    .on_connect_request(session_id, &encoded_credentials, Instant::now());
+            }
             return;
         }
         let (session_id, correlation_id) = (envelope.control_session_id, envelope.correlation_id);
-        let Some(session) = self.session_for(session_id, image_session_id) else {
+        let Some(session) = session_for(&mut self.sessions, session_id, image_session_id) else {
             log::debug!("archive: request for unknown control session {session_id} ignored");
             return;
         };
-        if matches!(envelope.request, Request::CloseSession) {
-            session.abort("session closed");
-            return;
-        }
-        if session.activate() {
-            self.dispatch(session_id, correlation_id, envelope.request);
+        match envelope.request {
+            Request::CloseSession => session.abort("session closed"),
+            Request::ChallengeResponse { encoded_credentials } => {
+                if session.on_challenge_response(correlation_id) {
+                    self.authenticator
+                        .on_challenge_response(session_id, &encoded_credentials, Instant::now());
+                }
+            }
+            request if session.activate() => {
+                let action = ArchiveAction {
+                    template_id: envelope.template_id,
+                    name: request_name(envelope.template_id),
+                };
+                if self.authorisation.is_authorised(&action, session.principal()) {
+                    self.dispatch(session_id, correlation_id, request);
+                } else {
+                    log::warn!(
+                        "archive: unauthorised action {} by control session {session_id}",
+                        action.name
+                    );
+                    session.send_error(correlation_id, error_code::UNAUTHORISED_ACTION, "unauthorised action");
+                }
+            }
+            _ => log::debug!("archive: request before authentication on control session {session_id} ignored"),
         }
     }
 
-    /// The session `session_id`, if the request came on its client's image.
-    fn session_for(&mut self, session_id: i64, image_session_id: i32) -> Option<&mut ControlSession> {
-        let session = self.sessions.get_mut(&session_id)?;
-        if session.image_session_id() != image_session_id {
-            log::warn!("archive: request for control session {session_id} from another client (image session {image_session_id}) ignored");
-            return None;
-        }
-        Some(session)
-    }
-
-    fn on_connect(&mut self, image_session_id: i32, correlation_id: i64, stream_id: i32, version: i32, channel: &str) {
+    /// Opens a control session for a connect request; returns its id.
+    fn on_connect(
+        &mut self,
+        image_session_id: i32,
+        correlation_id: i64,
+        stream_id: i32,
+        version: i32,
+        channel: &str,
+    ) -> Option<i64> {
         let image_correlation_id = self
             .control_subscriptions
             .iter()
@@ -266,7 +292,7 @@ impl Conductor {
             Ok(channel) => channel,
             Err(e) => {
                 log::warn!("archive: connect with invalid response channel {channel:?}: {e}");
-                return;
+                return None;
             }
         };
         let reject = (version >> 16 != PROTOCOL_MAJOR_VERSION).then(|| {
@@ -291,6 +317,7 @@ impl Conductor {
             self.options.session_liveness_check_interval,
         );
         self.sessions.insert(id, session);
+        Some(id)
     }
 
     /// Closes sessions whose client's request image has gone.
@@ -421,4 +448,18 @@ fn connect_client(options: &ArchiveOptions) -> Result<Aeron, rusteron_client::Ae
     let aeron = Aeron::new(&ctx)?;
     aeron.start()?;
     Ok(aeron)
+}
+
+/// The session `session_id`, if the request came on its client's image.
+fn session_for(
+    sessions: &mut BTreeMap<i64, ControlSession>,
+    session_id: i64,
+    image_session_id: i32,
+) -> Option<&mut ControlSession> {
+    let session = sessions.get_mut(&session_id)?;
+    if session.image_session_id() != image_session_id {
+        log::warn!("archive: request for control session {session_id} from another client (image session {image_session_id}) ignored");
+        return None;
+    }
+    Some(session)
 }

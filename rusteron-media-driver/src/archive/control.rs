@@ -1,8 +1,9 @@
 //! Control sessions: one per connected client, owning the response publication to the
 //! client's response channel, following Aeron's `ControlSession` states (create the
-//! publication, wait for it to connect, answer the connect request until the first request
-//! arrives, then serve requests; closed on request, when the client goes away, or when
-//! responses cannot be sent for the connect timeout).
+//! publication, wait for it to connect, let the authenticator accept, challenge or reject
+//! the client, answer the connect request until the first request arrives, then serve
+//! requests; closed on request, when the client goes away, or when responses cannot be
+//! sent for the connect timeout).
 
 use std::collections::VecDeque;
 use std::ffi::CString;
@@ -10,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use rusteron_client::{Aeron, AeronAsyncAddExclusivePublication, AeronExclusivePublication, Handlers};
 
+use super::auth::{Authenticator, SessionProxy};
 use super::catalog::{encode_descriptor, Descriptor};
 use super::codecs::*;
 use super::listing::Listing;
-use super::proto::ARCHIVE_PROTOCOL_SEMANTIC_VERSION;
+use super::proto::{error_code, ARCHIVE_PROTOCOL_SEMANTIC_VERSION};
 
 const RESEND_INTERVAL: Duration = Duration::from_millis(200);
 const SCRATCH_LENGTH: usize = 32 * 1024;
@@ -24,11 +26,16 @@ enum State {
     Init,
     /// Waiting for the client's response subscription.
     Connecting,
-    /// Connected and authenticated: answering the connect request until the first request.
+    /// Connected: the authenticator decides (or, for an incompatible client version, the
+    /// client is told so until it closes the session or the session times out).
     Connected,
+    /// Sent a challenge: the authenticator decides on the client's answer.
+    Challenged,
+    /// Authenticated: answering the connect request until the first request.
+    Authenticated,
     /// Serving requests.
     Active,
-    /// Telling the client it was rejected (bad version) until the session times out.
+    /// Telling the client authentication was rejected until the session times out.
     Rejected,
     Done,
 }
@@ -37,7 +44,8 @@ enum State {
 pub(crate) struct ControlSession {
     id: i64,
     image_session_id: i32,
-    connect_correlation_id: i64,
+    /// The connect request's correlation id, then the challenge response's.
+    correlation_id: i64,
     stream_id: i32,
     pending: Option<AeronAsyncAddExclusivePublication>,
     publication: Option<AeronExclusivePublication>,
@@ -49,15 +57,17 @@ pub(crate) struct ControlSession {
     activity_deadline: Option<Instant>,
     liveness_deadline: Instant,
     resend_deadline: Instant,
-    reject_message: Option<String>,
+    invalid_version_message: Option<String>,
+    /// What the authenticator accepted the client as.
+    principal: Vec<u8>,
     /// The listing in progress, if any (one at a time).
     pub listing: Option<Listing>,
     abort_reason: Option<String>,
 }
 
 impl ControlSession {
-    /// A session answering on `channel`/`stream_id`; `reject_message` makes it refuse the
-    /// client (e.g. an incompatible protocol version).
+    /// A session answering on `channel`/`stream_id`; `invalid_version_message` makes it
+    /// refuse the client (an incompatible protocol version).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         aeron: &Aeron,
@@ -66,7 +76,7 @@ impl ControlSession {
         connect_correlation_id: i64,
         channel: &str,
         stream_id: i32,
-        reject_message: Option<String>,
+        invalid_version_message: Option<String>,
         connect_timeout: Duration,
         liveness_interval: Duration,
     ) -> ControlSession {
@@ -74,7 +84,7 @@ impl ControlSession {
         let mut session = ControlSession {
             id,
             image_session_id,
-            connect_correlation_id,
+            correlation_id: connect_correlation_id,
             stream_id,
             pending: None,
             publication: None,
@@ -86,7 +96,8 @@ impl ControlSession {
             activity_deadline: Some(now + connect_timeout),
             liveness_deadline: now + liveness_interval,
             resend_deadline: now,
-            reject_message,
+            invalid_version_message,
+            principal: Vec::new(),
             listing: None,
             abort_reason: None,
         };
@@ -100,6 +111,16 @@ impl ControlSession {
             Err(e) => session.abort(&format!("cannot add response publication {channel}: {e}")),
         }
         session
+    }
+
+    /// The control session id.
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// What the authenticator accepted the client as (empty until authenticated).
+    pub fn principal(&self) -> &[u8] {
+        &self.principal
     }
 
     /// Session id of the request image the client's requests arrive on.
@@ -127,17 +148,85 @@ impl ControlSession {
         }
     }
 
-    /// A request arrived: the first one makes a connected session active. Returns true if
-    /// the session serves requests.
+    /// A request arrived: the first one makes an authenticated session active. Returns true
+    /// if the session serves requests.
     pub fn activate(&mut self) -> bool {
-        if self.state == State::Connected {
+        if self.state == State::Authenticated {
             self.state = State::Active;
         }
         self.state == State::Active
     }
 
+    /// The client answered a challenge in a request with `correlation_id`; true if the
+    /// session was waiting for that (the authenticator is then told the answer).
+    pub fn on_challenge_response(&mut self, correlation_id: i64) -> bool {
+        if self.state != State::Challenged {
+            return false;
+        }
+        self.correlation_id = correlation_id;
+        true
+    }
+
+    /// Sends a challenge; true if sent.
+    pub(crate) fn challenge(&mut self, encoded_challenge: &[u8], now: Instant) -> bool {
+        if !matches!(self.state, State::Connected | State::Challenged) {
+            return false;
+        }
+        let mut len = 0;
+        if let Ok(mut e) = ChallengeEncoder::wrap_and_apply_header(&mut self.scratch, 0) {
+            e.set_control_session_id(self.id)
+                .set_correlation_id(self.correlation_id)
+                .set_version(Some(ARCHIVE_PROTOCOL_SEMANTIC_VERSION));
+            if let Ok(e) = e.put_encoded_challenge(encoded_challenge) {
+                len = MessageHeader::ENCODED_LENGTH + e.encoded_length();
+            }
+        }
+        if len == 0 {
+            log::warn!("archive: session {}: challenge too long to send, rejecting", self.id);
+            self.reject(now);
+            return false;
+        }
+        let sent = self.offer(len);
+        if sent {
+            self.state = State::Challenged;
+        }
+        sent
+    }
+
+    /// Accepts the client: sends the connect response; true if sent.
+    pub(crate) fn authenticate(&mut self, encoded_principal: &[u8], now: Instant) -> bool {
+        if !matches!(self.state, State::Connected | State::Challenged) {
+            return false;
+        }
+        let len = encode_response(
+            &mut self.scratch,
+            self.id,
+            self.correlation_id,
+            self.id,
+            ControlResponseCode::Ok,
+            "",
+        );
+        let sent = self.offer(len);
+        if sent {
+            self.principal = encoded_principal.to_vec();
+            self.activity_deadline = None;
+            self.resend_deadline = now + RESEND_INTERVAL;
+            self.state = State::Authenticated;
+        }
+        sent
+    }
+
+    /// Refuses the client.
+    pub(crate) fn reject(&mut self, now: Instant) {
+        if matches!(self.state, State::Connected | State::Challenged) {
+            log::debug!("archive: control session {}: authentication rejected", self.id);
+            self.resend_deadline = now;
+            self.state = State::Rejected;
+        }
+    }
+
     /// One duty cycle; returns the work done.
-    pub fn do_work(&mut self, aeron: &Aeron, now: Instant) -> usize {
+    pub fn do_work(&mut self, aeron: &Aeron, now: Instant, authenticator: &mut dyn Authenticator) -> usize {
         if self.activity_deadline.is_some_and(|d| now > d) {
             let reason = match self.state {
                 State::Active => format!("failed to send response for more than {:?}", self.connect_timeout),
@@ -149,35 +238,64 @@ impl ControlSession {
         match self.state {
             State::Init => self.await_publication(aeron, now),
             State::Connecting if self.publication.as_ref().is_some_and(|p| p.is_connected()) => {
-                self.state = if self.reject_message.is_some() {
-                    State::Rejected
-                } else {
-                    State::Connected
-                };
+                self.state = State::Connected;
                 1
             }
             State::Connecting => 0,
-            State::Connected | State::Rejected if !self.publication.as_ref().is_some_and(|p| p.is_connected()) => {
+            State::Connected | State::Challenged | State::Authenticated | State::Rejected
+                if !self.publication.as_ref().is_some_and(|p| p.is_connected()) =>
+            {
                 self.abort("control response publication is not connected");
                 1
             }
-            State::Connected | State::Rejected if now >= self.resend_deadline => {
+            State::Connected if now >= self.resend_deadline => {
                 self.resend_deadline = now + RESEND_INTERVAL;
-                let (code, message) = match &self.reject_message {
-                    Some(m) => (ControlResponseCode::Error, m.clone()),
-                    None => (ControlResponseCode::Ok, String::new()),
-                };
+                match self.invalid_version_message.clone() {
+                    Some(message) => {
+                        let len = encode_response(
+                            &mut self.scratch,
+                            self.id,
+                            self.correlation_id,
+                            self.id,
+                            ControlResponseCode::Error,
+                            &message,
+                        );
+                        self.offer(len);
+                    }
+                    None => authenticator.on_connected_session(&mut SessionProxy::new(self, now), now),
+                }
+                1
+            }
+            State::Challenged => {
+                // Asked every duty cycle, but only a decision counts as work, so the
+                // conductor can idle while the client thinks.
+                authenticator.on_challenged_session(&mut SessionProxy::new(self, now), now);
+                usize::from(self.state != State::Challenged)
+            }
+            State::Authenticated if now >= self.resend_deadline => {
+                self.resend_deadline = now + RESEND_INTERVAL;
                 let len = encode_response(
                     &mut self.scratch,
                     self.id,
-                    self.connect_correlation_id,
+                    self.correlation_id,
                     self.id,
-                    code,
-                    &message,
+                    ControlResponseCode::Ok,
+                    "",
                 );
-                if self.offer(len) && self.reject_message.is_none() {
-                    self.activity_deadline = None;
-                }
+                self.offer(len);
+                1
+            }
+            State::Rejected if now >= self.resend_deadline => {
+                self.resend_deadline = now + RESEND_INTERVAL;
+                let len = encode_response(
+                    &mut self.scratch,
+                    self.id,
+                    self.correlation_id,
+                    error_code::AUTHENTICATION_REJECTED,
+                    ControlResponseCode::Error,
+                    "authentication rejected",
+                );
+                self.offer(len);
                 1
             }
             State::Active => self.serve(now),

@@ -30,7 +30,10 @@ impl Conductor {
             correlation_id,
         };
         let answer: Option<Answer> = match request {
-            Request::Connect { .. } | Request::CloseSession | Request::KeepAlive => None,
+            Request::Connect { .. }
+            | Request::ChallengeResponse { .. }
+            | Request::CloseSession
+            | Request::KeepAlive => None,
             Request::ArchiveId => Some(Ok(self.archive_id)),
             Request::StartRecording(r) => Some(self.start_recording(requester, r)),
             Request::StopRecording { stream_id, channel } => Some(self.stop_recording(stream_id, &channel)),

@@ -9,6 +9,11 @@
 //! archive connects to the source archive as a client, has it replay the recording and
 //! records the replay; merging into a live destination and tagged replication are refused).
 //!
+//! Clients are authenticated by [`ArchiveOptions::authenticator`] (everyone by default, as
+//! Aeron's default; credentials, challenge/response and rejection with
+//! [`SimpleAuthenticator`] or your own [`Authenticator`]) and each request is checked by
+//! [`ArchiveOptions::authorisation`].
+//!
 //! Storage failures stop a recording where its data was last written, with an error
 //! response to the client that started it (`STORAGE_SPACE` when the file system is full);
 //! new recordings are refused below [`ArchiveOptions::low_storage_space_threshold`].
@@ -35,6 +40,7 @@
 //! # Ok::<(), rusteron_media_driver::AeronCError>(())
 //! ```
 
+mod auth;
 mod catalog;
 mod channel;
 mod codecs;
@@ -60,6 +66,10 @@ use rusteron_client::{AeronCError, AeronErrorType};
 
 use crate::embedded::{unique_aeron_dir, EmbeddedDriver, EmbeddedDriverOptions};
 
+pub use auth::{
+    ArchiveAction, AuthDecision, Authenticator, AuthenticatorSupplier, AuthorisationService, SessionProxy,
+    SimpleAuthenticator,
+};
 pub use proto::{ARCHIVE_PROTOCOL_SEMANTIC_VERSION, RECORDING_POSITION_TYPE_ID};
 
 /// Default control request channel of an archive (as Aeron's).
@@ -113,6 +123,10 @@ pub struct ArchiveOptions {
     /// Channel a replication replays the source recording to when the request names none
     /// (as Aeron's `replicationChannel`); an endpoint with port 0 gets a free port.
     pub replication_channel: String,
+    /// Makes the archive's [`Authenticator`]: who may connect (default: everyone).
+    pub authenticator: AuthenticatorSupplier,
+    /// Which requests an authenticated client may make (default: all).
+    pub authorisation: AuthorisationService,
 }
 
 impl Default for ArchiveOptions {
@@ -133,6 +147,8 @@ impl Default for ArchiveOptions {
             file_io_max_length: 1024 * 1024,
             low_storage_space_threshold: None,
             replication_channel: REPLICATION_CHANNEL_DEFAULT.to_string(),
+            authenticator: AuthenticatorSupplier::default(),
+            authorisation: AuthorisationService::default(),
         }
     }
 }
@@ -309,15 +325,26 @@ impl ArchivingMediaDriver {
     /// directory that is removed on drop, listening on `aeron:ipc` stream 10 only, with
     /// 1 MiB segment files.
     pub fn launch_for_tests() -> Result<ArchivingMediaDriver, AeronCError> {
+        Self::launch_for_tests_with(|_| {})
+    }
+
+    /// As [`launch_for_tests`](Self::launch_for_tests), with the archive options changed by
+    /// `configure` first (e.g. an authenticator); the archive directory stays a fresh one
+    /// removed on drop unless `configure` replaces it.
+    pub fn launch_for_tests_with(
+        configure: impl FnOnce(&mut ArchiveOptions),
+    ) -> Result<ArchivingMediaDriver, AeronCError> {
         let dir = unique_aeron_dir("archive");
-        let options = ArchiveOptions {
+        let mut options = ArchiveOptions {
             archive_dir: dir.clone(),
             control_channel: None,
             segment_file_length: 1024 * 1024,
             ..ArchiveOptions::default()
         };
+        configure(&mut options);
+        let temp_archive_dir = (options.archive_dir == dir).then_some(dir);
         let mut archiving = Self::launch(&EmbeddedDriverOptions::default(), options)?;
-        archiving.temp_archive_dir = Some(dir);
+        archiving.temp_archive_dir = temp_archive_dir;
         Ok(archiving)
     }
 

@@ -26,8 +26,10 @@ pub(crate) mod error_code {
     pub const MAX_REPLAYS: i64 = 7;
     pub const MAX_RECORDINGS: i64 = 8;
     pub const INVALID_EXTENSION: i64 = 9;
+    pub const AUTHENTICATION_REJECTED: i64 = 10;
     pub const STORAGE_SPACE: i64 = 11;
     pub const UNKNOWN_REPLICATION: i64 = 12;
+    pub const UNAUTHORISED_ACTION: i64 = 13;
     pub const REPLICATION_CONNECTION_FAILURE: i64 = 14;
     pub const EMPTY_RECORDING: i64 = 15;
     pub const INVALID_POSITION: i64 = 16;
@@ -135,7 +137,10 @@ pub(crate) enum Request {
         response_stream_id: i32,
         version: i32,
         response_channel: String,
-        has_credentials: bool,
+        encoded_credentials: Vec<u8>,
+    },
+    ChallengeResponse {
+        encoded_credentials: Vec<u8>,
     },
     CloseSession,
     KeepAlive,
@@ -209,6 +214,8 @@ pub(crate) enum Request {
 /// A request with the control session and correlation ids it carries.
 #[derive(Debug, Clone)]
 pub(crate) struct Envelope {
+    /// The request's SBE template id.
+    pub template_id: u16,
     pub control_session_id: i64,
     pub correlation_id: i64,
     pub request: Request,
@@ -252,7 +259,11 @@ pub(crate) fn decode(buf: &[u8]) -> Result<Envelope, BadRequest> {
             Some((read(0)?, read(8)?))
         })
         .flatten();
-    decode_body(buf, header).map_err(|e| BadRequest {
+    let decoded = decode_body(buf, header).map(|envelope| Envelope {
+        template_id: header.template_id,
+        ..envelope
+    });
+    decoded.map_err(|e| BadRequest {
         ids,
         message: format!("malformed request (template id {}): {e}", header.template_id),
     })
@@ -260,6 +271,7 @@ pub(crate) fn decode(buf: &[u8]) -> Result<Envelope, BadRequest> {
 
 fn envelope(control_session_id: i64, correlation_id: i64, request: Request) -> Envelope {
     Envelope {
+        template_id: 0,
         control_session_id,
         correlation_id,
         request,
@@ -282,8 +294,18 @@ fn decode_body(buf: &[u8], h: MessageHeader) -> Result<Envelope, SbeCodecError> 
                     response_stream_id: d.response_stream_id(),
                     version: d.version().unwrap_or(0),
                     response_channel,
-                    has_credentials: !credentials.is_empty(),
+                    encoded_credentials: credentials.to_vec(),
                 },
+            )
+        }
+        ChallengeResponseDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(ChallengeResponseDecoder, buf, h);
+            let (session_id, correlation_id) = (d.control_session_id(), d.correlation_id());
+            let encoded_credentials = d.encoded_credentials()?.to_vec();
+            envelope(
+                session_id,
+                correlation_id,
+                Request::ChallengeResponse { encoded_credentials },
             )
         }
         CloseSessionRequestDecoder::SBE_TEMPLATE_ID => {
@@ -563,7 +585,7 @@ fn decode_body(buf: &[u8], h: MessageHeader) -> Result<Envelope, SbeCodecError> 
             envelope(d.control_session_id(), d.correlation_id(), request)
         }
         other => {
-            let name = unsupported_name(other);
+            let name = request_name(other);
             if h.block_length < 16 {
                 return Err(SbeCodecError::BufferTooShort {
                     needed: 16,
@@ -588,19 +610,9 @@ fn null_if_absent(value: i32) -> i32 {
     }
 }
 
-/// The schema's name of a request template this archive does not implement.
-fn unsupported_name(template_id: u16) -> &'static str {
-    match template_id {
-        ChallengeResponseDecoder::SBE_TEMPLATE_ID => "ChallengeResponse",
-        DetachSegmentsRequestDecoder::SBE_TEMPLATE_ID => "DetachSegmentsRequest",
-        DeleteDetachedSegmentsRequestDecoder::SBE_TEMPLATE_ID => "DeleteDetachedSegmentsRequest",
-        PurgeSegmentsRequestDecoder::SBE_TEMPLATE_ID => "PurgeSegmentsRequest",
-        AttachSegmentsRequestDecoder::SBE_TEMPLATE_ID => "AttachSegmentsRequest",
-        MigrateSegmentsRequestDecoder::SBE_TEMPLATE_ID => "MigrateSegmentsRequest",
-        ReplayTokenRequestDecoder::SBE_TEMPLATE_ID => "ReplayTokenRequest",
-        UpdateChannelRequestDecoder::SBE_TEMPLATE_ID => "UpdateChannelRequest",
-        _ => "unknown request",
-    }
+/// The schema's name of a request template (Aeron's message name).
+pub(crate) fn request_name(template_id: u16) -> &'static str {
+    sbe_message_name(template_id).unwrap_or("unknown request")
 }
 
 #[cfg(test)]

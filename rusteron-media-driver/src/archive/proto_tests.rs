@@ -33,6 +33,30 @@ fn decodes_a_request_with_its_ids() {
 }
 
 #[test]
+fn envelopes_carry_the_template_id_and_its_schema_name() {
+    let envelope = decode(&start_recording2("aeron:ipc")).unwrap();
+    assert_eq!(envelope.template_id, StartRecordingRequest2Decoder::SBE_TEMPLATE_ID);
+    assert_eq!(request_name(envelope.template_id), "StartRecordingRequest2");
+    assert_eq!(request_name(u16::MAX), "unknown request");
+}
+
+#[test]
+fn challenge_responses_decode_with_their_credentials() {
+    let mut buf = vec![0u8; 128];
+    let mut e = ChallengeResponseEncoder::wrap_and_apply_header(&mut buf, 0).unwrap();
+    e.set_control_session_id(5).set_correlation_id(6);
+    let len = MessageHeader::ENCODED_LENGTH + e.put_encoded_credentials(b"answer").unwrap().encoded_length();
+    let envelope = decode(&buf[..len]).unwrap();
+    assert_eq!((envelope.control_session_id, envelope.correlation_id), (5, 6));
+    match envelope.request {
+        Request::ChallengeResponse { encoded_credentials } => assert_eq!(encoded_credentials, b"answer"),
+        other => panic!("unexpected {other:?}"),
+    }
+    // Cut inside the credentials: an error, not a shorter answer.
+    assert!(decode(&buf[..len - 1]).is_err());
+}
+
+#[test]
 fn truncated_and_corrupt_requests_are_errors_not_panics() {
     let good = start_recording2("aeron:udp?endpoint=localhost:4000");
     for len in 0..good.len() {

@@ -34,6 +34,8 @@ pub(crate) enum SourceMessage {
         code: ControlResponseCode,
         message: String,
     },
+    /// A challenge to the connect (challenge/response authentication).
+    Challenge { correlation_id: i64 },
     /// A recording descriptor of a listing.
     Descriptor {
         correlation_id: i64,
@@ -209,6 +211,12 @@ impl SourceArchive {
                 let mut work = false;
                 for message in self.poll() {
                     work = true;
+                    if let SourceMessage::Challenge { .. } = message {
+                        // As Aeron's archive: replication connects with static credentials.
+                        return Err("source archive challenged the connection: challenge/response \
+                                    authentication is not supported for replication"
+                            .to_string());
+                    }
                     if let SourceMessage::Response {
                         correlation_id: c,
                         code,
@@ -251,7 +259,7 @@ impl SourceArchive {
             let for_us = match self.step {
                 Step::Connected => session_id == self.control_session_id,
                 _ => match &message {
-                    SourceMessage::Response { correlation_id, .. } => {
+                    SourceMessage::Response { correlation_id, .. } | SourceMessage::Challenge { correlation_id } => {
                         let mine = *correlation_id == self.connect_correlation_id;
                         if mine {
                             self.control_session_id = session_id;
@@ -428,6 +436,13 @@ fn decode(buffer: &[u8]) -> Option<(i64, SourceMessage)> {
                 message,
             };
             Some((session_id, response))
+        }
+        ChallengeDecoder::SBE_TEMPLATE_ID => {
+            let d = ChallengeDecoder::wrap(buffer, offset, header.block_length, header.version).ok()?;
+            let challenge = SourceMessage::Challenge {
+                correlation_id: d.correlation_id(),
+            };
+            Some((d.control_session_id(), challenge))
         }
         RecordingDescriptorDecoder::SBE_TEMPLATE_ID => {
             let mut d = RecordingDescriptorDecoder::wrap(buffer, offset, header.block_length, header.version).ok()?;
