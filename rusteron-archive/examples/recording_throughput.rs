@@ -3,7 +3,8 @@
 //! archive records them (timed from the first offer to the recorded position reaching the
 //! end), then replay the whole recording (timed from the replay request to the last
 //! message). Every replayed message is checked: its sequence number (the first 8 bytes),
-//! its length and every other byte.
+//! its length and every other byte. Then the rate of control requests: start + stop
+//! recording pairs per second, each a request/response round trip.
 //!
 //! Build with `--release` for meaningful figures; by default the archive is embedded and
 //! writes its segment files under `/dev/shm` (memory), so the figures are those of the
@@ -29,6 +30,7 @@ const USAGE: &str = "recording_throughput: MB/s recorded and replayed by an arch
   --dir DIR              aeron directory of a running driver with an archive (default: embedded)
   --control-channel URI  the archive's control request channel
   --control-stream ID    the archive's control request stream id (default 10)
+  --start-stop N         start/stop recording pairs to time (default 200; 0: skip)
   --timeout SECS         upper bound on recording, and on replaying, each length (default 60)";
 
 /// What to measure.
@@ -44,6 +46,8 @@ pub struct Config {
     pub target: common::ArchiveTarget,
     /// Upper bound on recording, and on replaying, each length.
     pub timeout: Duration,
+    /// Start + stop recording pairs to time (0: skip).
+    pub start_stop_pairs: u32,
 }
 
 impl Default for Config {
@@ -54,6 +58,7 @@ impl Default for Config {
             stream_id: 8001,
             target: common::ArchiveTarget::embedded(),
             timeout: Duration::from_secs(60),
+            start_stop_pairs: 200,
         }
     }
 }
@@ -79,6 +84,7 @@ impl Config {
             stream_id: flags.get("stream", d.stream_id)?,
             target: common::ArchiveTarget::from_flags(flags)?,
             timeout: Duration::from_secs_f64(flags.get("timeout", 60.0)?),
+            start_stop_pairs: flags.get("start-stop", d.start_stop_pairs)?,
         })
     }
 }
@@ -105,6 +111,8 @@ pub struct Rate {
 pub struct Summary {
     /// One per message length.
     pub rates: Vec<Rate>,
+    /// Start + stop recording pairs per second (`None` if skipped).
+    pub start_stop_pairs_per_sec: Option<f64>,
 }
 
 /// Measures each message length in turn on one archive connection.
@@ -128,7 +136,30 @@ pub fn run(config: Config) -> common::Result<Summary> {
         );
         rates.push(rate);
     }
-    Ok(Summary { rates })
+    let start_stop_pairs_per_sec = match config.start_stop_pairs {
+        0 => None,
+        pairs => {
+            let stream_id = config.stream_id + 2 * config.lengths.len() as i32;
+            let rate = start_stop_rate(&connection.archive, stream_id, pairs)?;
+            println!("start + stop recording: {rate:.0} pairs/s ({pairs} pairs)");
+            Some(rate)
+        }
+    };
+    Ok(Summary {
+        rates,
+        start_stop_pairs_per_sec,
+    })
+}
+
+/// Starts and stops a recording `pairs` times, each request waiting for its response.
+fn start_stop_rate(archive: &AeronArchive, stream_id: i32, pairs: u32) -> common::Result<f64> {
+    let local = SourceLocation::AERON_ARCHIVE_SOURCE_LOCATION_LOCAL;
+    let started = Instant::now();
+    for _ in 0..pairs {
+        let subscription_id = archive.start_recording(c"aeron:ipc", stream_id, local, false)?;
+        archive.stop_recording_subscription(subscription_id)?;
+    }
+    Ok(f64::from(pairs) / started.elapsed().as_secs_f64())
 }
 
 fn measure(connection: &common::Connection, config: &Config, stream_id: i32, length: usize) -> common::Result<Rate> {

@@ -92,9 +92,11 @@ fn recording_throughput_measures_32_byte_and_1_kib_messages() -> Result {
     let _turn = one_at_a_time();
     let summary = recording_throughput::run(recording_throughput::Config {
         bytes_per_length: 2 << 20,
+        start_stop_pairs: 5,
         ..Default::default()
     })?;
     assert_eq!(summary.rates.len(), 2);
+    assert!(summary.start_stop_pairs_per_sec.is_some_and(|r| r > 0.0));
     for (rate, (length, recording_id)) in summary.rates.iter().zip([(32usize, 0i64), (1024, 1)]) {
         assert_eq!((rate.length, rate.recording_id), (length, recording_id));
         assert_eq!(rate.messages, (2u64 << 20) / length as u64);

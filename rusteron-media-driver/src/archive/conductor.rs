@@ -1,6 +1,11 @@
 //! The archive conductor: one thread owning the archive's Aeron client, the control
 //! subscriptions, control sessions, recordings, replays and the catalog. Each duty cycle
 //! polls requests, advances sessions, records, replays and tells clients what happened.
+//!
+//! As Aeron's archive does, the Aeron client runs in agent-invoker mode: its conductor has
+//! no thread of its own and does its work inside this duty cycle ([`drive_client`]), so a
+//! driver response is seen on the next cycle instead of after the client conductor's idle
+//! sleep (16 ms by default), and blocking adds ([`await_added`]) drive it while they wait.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -10,7 +15,10 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rusteron_client::{Aeron, AeronContext, AeronFragmentClosureAssembler, AeronHeader, AeronSubscription, Handlers};
+use rusteron_client::{
+    Aeron, AeronCError, AeronContext, AeronErrorType, AeronFragmentClosureAssembler, AeronHeader, AeronSubscription,
+    Handlers,
+};
 
 use super::auth::{ArchiveAction, Authenticator, AuthorisationService};
 use super::catalog::Catalog;
@@ -127,13 +135,21 @@ impl Conductor {
         for (channel, stream_id) in channels {
             let c_channel = CString::new(channel.as_str()).map_err(|e| e.to_string())?;
             let subscription = aeron
-                .add_subscription(
+                .async_add_subscription(
                     &c_channel,
                     stream_id,
                     Handlers::no_available_image_handler(),
                     Handlers::no_unavailable_image_handler(),
-                    ADD_TIMEOUT,
                 )
+                .and_then(|pending| {
+                    await_added(
+                        &aeron,
+                        &pending,
+                        ADD_TIMEOUT,
+                        |p| p.poll(),
+                        |p| aeron.async_add_subscription_cancel(p),
+                    )
+                })
                 .map_err(|e| format!("control channel {channel} stream {stream_id}: {e}"))?;
             control_subscriptions.push(subscription);
         }
@@ -161,8 +177,9 @@ impl Conductor {
     }
 
     fn do_work(&mut self) -> usize {
+        let mut work = drive_client(&self.aeron);
         let now = Instant::now();
-        let mut work = self.poll_requests();
+        work += self.poll_requests();
         for session in self.sessions.values_mut() {
             work += session.do_work(&self.aeron, now, &mut *self.authenticator);
             work += continue_listing(session, &self.catalog);
@@ -445,6 +462,7 @@ fn connect_client(options: &ArchiveOptions) -> Result<Aeron, rusteron_client::Ae
     })?;
     ctx.set_dir(&dir)?;
     ctx.set_client_name(c"aeron-archive")?;
+    ctx.set_use_conductor_agent_invoker(true)?;
     let aeron = Aeron::new(&ctx)?;
     aeron.start()?;
     Ok(aeron)
@@ -462,4 +480,46 @@ fn session_for(
         return None;
     }
     Some(session)
+}
+
+/// Does the client conductor's work (the archive's client runs in invoker mode); returns
+/// the work done.
+pub(super) fn drive_client(aeron: &Aeron) -> usize {
+    match aeron.main_do_work() {
+        Ok(work) => usize::try_from(work).unwrap_or(0),
+        Err(e) => {
+            log::warn!("archive: client conductor: {e}");
+            0
+        }
+    }
+}
+
+/// Waits up to `timeout` for an asynchronous add to complete, driving the client conductor
+/// meanwhile; on timeout the add is cancelled and the error is `TimedOut`.
+pub(super) fn await_added<P, T>(
+    aeron: &Aeron,
+    pending: &P,
+    timeout: Duration,
+    poll: impl Fn(&P) -> Result<Option<T>, AeronCError>,
+    cancel: impl FnOnce(&P) -> Result<i32, AeronCError>,
+) -> Result<T, AeronCError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let work = drive_client(aeron);
+        if let Some(added) = poll(pending)? {
+            return Ok(added);
+        }
+        if Instant::now() >= deadline {
+            if let Err(e) = cancel(pending) {
+                log::warn!("archive: cancelling a timed-out add failed: {e}");
+            }
+            return Err(AeronCError::with_message(
+                AeronErrorType::TimedOut,
+                format!("the media driver did not answer within {timeout:?}"),
+            ));
+        }
+        if work == 0 {
+            std::thread::yield_now();
+        }
+    }
 }

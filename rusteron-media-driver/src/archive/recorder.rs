@@ -16,6 +16,7 @@ use rusteron_client::{
 
 use super::catalog::{epoch_ms, Catalog, Descriptor};
 use super::codecs::RecordingSignal;
+use super::conductor::await_added;
 use super::proto::{error_code, NULL_POSITION, RECORDING_POSITION_TYPE_ID};
 use super::segments::SegmentWriter;
 
@@ -85,13 +86,21 @@ impl RecordingSubscription {
         let handler = Handler::leak(joined.clone());
         let c_channel = std::ffi::CString::new(channel.as_str()).map_err(|e| e.to_string())?;
         let subscription = aeron
-            .add_subscription(
+            .async_add_subscription(
                 &c_channel,
                 stream_id,
                 Some(&handler),
                 Handlers::no_unavailable_image_handler(),
-                timeout,
             )
+            .and_then(|pending| {
+                await_added(
+                    aeron,
+                    &pending,
+                    timeout,
+                    |p| p.poll(),
+                    |p| aeron.async_add_subscription_cancel(p),
+                )
+            })
             .map_err(|e| format!("failed to subscribe to {channel} stream {stream_id}: {e}"))?;
         let subscription_id = subscription
             .constants()
@@ -427,9 +436,18 @@ impl Recorder {
         sub: &RecordingSubscription,
     ) -> Result<RecordingSession, (i64, String)> {
         let (key, label) = recording_pos_key_and_label(d, source_identity, ctx.archive_id);
-        let counter = ctx
-            .aeron
-            .add_counter(RECORDING_POSITION_TYPE_ID, &key, &label, COUNTER_TIMEOUT)
+        let aeron = ctx.aeron;
+        let counter = aeron
+            .async_add_counter(RECORDING_POSITION_TYPE_ID, &key, &label)
+            .and_then(|pending| {
+                await_added(
+                    aeron,
+                    &pending,
+                    COUNTER_TIMEOUT,
+                    |p| p.poll(),
+                    |p| aeron.async_add_counter_cancel(p),
+                )
+            })
             .map_err(|e| {
                 let message = format!("failed to allocate the recording position counter: {e}");
                 (error_code::GENERIC, message)
