@@ -55,19 +55,22 @@ fn errors_carry_the_archive_error_code_and_message() {
     assert_eq!(err.code.abs(), 205, "{err:?}");
     assert!(err.message().unwrap_or("").contains("errorCode=5"), "{err:?}");
 
-    // Unsupported requests are answered with an error, never ignored.
-    let err = h.archive.detach_segments(0, 0).unwrap_err();
+    // Unsupported requests are answered with an error, never ignored: a replay over a
+    // response channel starts with a ReplayTokenRequest.
+    let params = AeronArchiveReplayParams::new().unwrap();
+    let err = h
+        .archive
+        .replay(
+            0,
+            c"aeron:udp?control-mode=response|control=localhost:10999",
+            1001,
+            &params,
+        )
+        .unwrap_err();
     assert!(
         err.message()
             .unwrap_or("")
-            .contains("DetachSegmentsRequest is not supported"),
-        "{err:?}"
-    );
-    let err = h.archive.migrate_segments(0, 1).unwrap_err();
-    assert!(
-        err.message()
-            .unwrap_or("")
-            .contains("MigrateSegmentsRequest is not supported"),
+            .contains("ReplayTokenRequest is not supported"),
         "{err:?}"
     );
 

@@ -24,6 +24,7 @@ const DESCRIPTOR_BLOCK_LENGTH: usize = RecordingDescriptorEncoder::SBE_BLOCK_LEN
 const NEW_CATALOG_ALIGNMENT: i32 = 64;
 /// Offsets inside a frame of fields updated in place.
 const STOP_TIMESTAMP_OFFSET: u64 = (DESCRIPTOR_HEADER_LENGTH + 32) as u64;
+const START_POSITION_OFFSET: u64 = (DESCRIPTOR_HEADER_LENGTH + 40) as u64;
 const STOP_POSITION_OFFSET: u64 = (DESCRIPTOR_HEADER_LENGTH + 48) as u64;
 const STATE_OFFSET: u64 = 4;
 
@@ -187,20 +188,8 @@ impl Catalog {
     pub fn add_new_recording(&mut self, mut descriptor: Descriptor) -> io::Result<i64> {
         let recording_id = self.next_recording_id;
         descriptor.recording_id = recording_id;
-        let length = DESCRIPTOR_HEADER_LENGTH
-            + DESCRIPTOR_BLOCK_LENGTH
-            + 12
-            + descriptor.stripped_channel.len()
-            + descriptor.original_channel.len()
-            + descriptor.source_identity.len();
-        let frame_length = align(length as i64, self.alignment) as usize;
-        let mut buf = vec![0u8; frame_length];
-        encode_descriptor(&mut buf, DESCRIPTOR_HEADER_LENGTH, &descriptor, 0, 0).map_err(codec)?;
-        let mut header = RecordingDescriptorHeaderEncoder::wrap(&mut buf, 0).map_err(codec)?;
-        header
-            .set_length((frame_length - DESCRIPTOR_HEADER_LENGTH) as i32)
-            .set_state(RecordingState::Valid)
-            .set_checksum(0);
+        let buf = self.frame(&descriptor, 0)?;
+        let frame_length = buf.len();
         self.file.write_all_at(&buf, self.next_offset)?;
         self.next_recording_id = recording_id + 1;
         self.write_header()?;
@@ -227,6 +216,70 @@ impl Catalog {
             .write_all_at(&position.to_le_bytes(), entry.offset + STOP_POSITION_OFFSET)?;
         self.file
             .write_all_at(&timestamp_ms.to_le_bytes(), entry.offset + STOP_TIMESTAMP_OFFSET)
+    }
+
+    /// A catalog frame (descriptor header + descriptor, state VALID) for `descriptor`,
+    /// padded to the alignment and to at least `min_length` bytes.
+    fn frame(&self, descriptor: &Descriptor, min_length: usize) -> io::Result<Vec<u8>> {
+        let length = DESCRIPTOR_HEADER_LENGTH
+            + DESCRIPTOR_BLOCK_LENGTH
+            + 12
+            + descriptor.stripped_channel.len()
+            + descriptor.original_channel.len()
+            + descriptor.source_identity.len();
+        let frame_length = (align(length as i64, self.alignment) as usize).max(min_length);
+        let mut buf = vec![0u8; frame_length];
+        encode_descriptor(&mut buf, DESCRIPTOR_HEADER_LENGTH, descriptor, 0, 0).map_err(codec)?;
+        let mut header = RecordingDescriptorHeaderEncoder::wrap(&mut buf, 0).map_err(codec)?;
+        header
+            .set_length((frame_length - DESCRIPTOR_HEADER_LENGTH) as i32)
+            .set_state(RecordingState::Valid)
+            .set_checksum(0);
+        Ok(buf)
+    }
+
+    /// Sets a new start position (segments detached or attached).
+    pub fn set_start_position(&mut self, recording_id: i64, position: i64) -> io::Result<()> {
+        let Some(entry) = self.entries.get_mut(&recording_id) else {
+            return Ok(());
+        };
+        entry.descriptor.start_position = position;
+        self.file
+            .write_all_at(&position.to_le_bytes(), entry.offset + START_POSITION_OFFSET)
+    }
+
+    /// Replaces the channels of a valid recording; false if there is none. A longer entry
+    /// moves the entries after it (as Aeron's catalog does).
+    pub fn update_channels(&mut self, recording_id: i64, stripped: String, original: String) -> io::Result<bool> {
+        let Some(entry) = self.get(recording_id).is_some().then(|| &self.entries[&recording_id]) else {
+            return Ok(false);
+        };
+        let offset = entry.offset;
+        let mut descriptor = entry.descriptor.clone();
+        descriptor.stripped_channel = stripped;
+        descriptor.original_channel = original;
+        let next = self
+            .entries
+            .range(recording_id + 1..)
+            .next()
+            .map_or(self.next_offset, |(_, e)| e.offset);
+        let old_length = (next - offset) as usize;
+        let frame = self.frame(&descriptor, old_length)?;
+        if frame.len() > old_length {
+            let shift = (frame.len() - old_length) as u64;
+            let mut rest = vec![0u8; (self.next_offset - next) as usize];
+            self.file.read_exact_at(&mut rest, next)?;
+            self.file.write_all_at(&rest, next + shift)?;
+            for (_, e) in self.entries.range_mut(recording_id + 1..) {
+                e.offset += shift;
+            }
+            self.next_offset += shift;
+        }
+        self.file.write_all_at(&frame, offset)?;
+        if let Some(entry) = self.entries.get_mut(&recording_id) {
+            entry.descriptor = descriptor;
+        }
+        Ok(true)
     }
 
     /// Sets a new stop position (truncation).
@@ -406,6 +459,45 @@ mod tests {
         assert_eq!(catalog.valid_from(0).count(), 1);
         assert_eq!(catalog.find_last(0, -5, 1001, b"alias=a"), Some(0));
         assert_eq!(catalog.find_last(1, -5, 1001, b"alias=a"), None);
+    }
+
+    #[test]
+    fn channel_updates_and_start_positions_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut catalog = Catalog::open(dir.path()).unwrap();
+            for alias in ["a", "b", "c"] {
+                let id = catalog
+                    .add_new_recording(descriptor(&format!("aeron:ipc?alias={alias}")))
+                    .unwrap();
+                catalog.recording_stopped(id, 8192, 2000).unwrap();
+            }
+            catalog.set_start_position(2, 65536).unwrap();
+            // Shorter: stays in place.
+            assert!(catalog
+                .update_channels(0, "aeron:ipc".into(), "aeron:ipc".into())
+                .unwrap());
+            // Longer than its 64-byte-aligned frame: the entries after it move.
+            let long = format!("aeron:udp?endpoint=localhost:40123|alias={}", "x".repeat(200));
+            assert!(catalog.update_channels(1, long.clone(), long).unwrap());
+            assert!(!catalog.update_channels(7, String::new(), String::new()).unwrap());
+            catalog.mark_deleted(0).unwrap();
+            assert!(
+                !catalog.update_channels(0, String::new(), String::new()).unwrap(),
+                "deleted"
+            );
+        }
+        let catalog = Catalog::open(dir.path()).unwrap();
+        assert!(catalog.get(0).is_none());
+        let b = catalog.get(1).unwrap();
+        assert!(b.original_channel.ends_with(&"x".repeat(200)));
+        assert_eq!((b.stop_position, b.session_id), (8192, -5));
+        let c = catalog.get(2).unwrap();
+        assert_eq!(c.original_channel, "aeron:ipc?alias=c|term-length=64k");
+        assert_eq!((c.start_position, c.stop_position), (65536, 8192));
+        let mut reopened = catalog;
+        assert_eq!(reopened.add_new_recording(descriptor("aeron:ipc?alias=d")).unwrap(), 3);
+        assert_eq!(Catalog::open(dir.path()).unwrap().valid_from(0).count(), 3);
     }
 
     #[test]

@@ -105,6 +105,20 @@ impl Conductor {
             Request::PurgeRecording { recording_id } => Some(self.purge(requester, recording_id)),
             Request::Replicate(r) => Some(self.start_replication(requester, r)),
             Request::StopReplication { replication_id } => Some(self.stop_replication(replication_id)),
+            Request::DetachSegments {
+                recording_id,
+                new_start_position,
+                delete,
+            } => Some(self.detach_segments(requester, recording_id, new_start_position, delete)),
+            Request::DeleteDetachedSegments { recording_id } => {
+                Some(self.delete_detached_segments(requester, recording_id))
+            }
+            Request::AttachSegments { recording_id } => Some(self.attach_segments(recording_id)),
+            Request::MigrateSegments {
+                src_recording_id,
+                dst_recording_id,
+            } => Some(self.migrate_segments(requester, src_recording_id, dst_recording_id)),
+            Request::UpdateChannel { recording_id, channel } => self.update_channel(requester, recording_id, &channel),
             Request::Unsupported { name } => Some(Err((
                 error_code::GENERIC,
                 format!("{name} is not supported by this archive"),
@@ -123,7 +137,7 @@ impl Conductor {
         self.on_recording_events(events);
     }
 
-    fn respond(&mut self, requester: Requester, code: ControlResponseCode, relevant_id: i64, message: &str) {
+    pub(super) fn respond(&mut self, requester: Requester, code: ControlResponseCode, relevant_id: i64, message: &str) {
         if let Some(session) = self.sessions.get_mut(&requester.control_session_id) {
             session.send_response(requester.correlation_id, relevant_id, code, message);
         }
@@ -408,7 +422,7 @@ impl Conductor {
     }
 
     /// DELETE signal after the OK response (queued behind it).
-    fn signal_delete(&mut self, requester: Requester, recording_id: i64) {
+    pub(super) fn signal_delete(&mut self, requester: Requester, recording_id: i64) {
         self.deferred_events.push(super::recorder::RecordingEvent::Signal {
             requester,
             recording_id,

@@ -9,6 +9,10 @@
 //! archive connects to the source archive as a client, has it replay the recording and
 //! records the replay; merging into a live destination and tagged replication are refused).
 //!
+//! Segment maintenance works as in Aeron: detach the segments before a new start (and
+//! delete them: purge), delete detached segments, attach them back, migrate segments onto
+//! a contiguous recording, and replace a recording's channel in the catalog.
+//!
 //! Clients are authenticated by [`ArchiveOptions::authenticator`] (everyone by default, as
 //! Aeron's default; credentials, challenge/response and rejection with
 //! [`SimpleAuthenticator`] or your own [`Authenticator`]) and each request is checked by
@@ -53,6 +57,7 @@ mod recorder;
 mod replay_request;
 mod replayer;
 mod replication;
+mod segment_ops;
 mod segments;
 mod source;
 

@@ -204,6 +204,26 @@ pub(crate) enum Request {
     StopReplication {
         replication_id: i64,
     },
+    /// Detach (`delete: false`) or purge (`delete: true`) the segments before a new start.
+    DetachSegments {
+        recording_id: i64,
+        new_start_position: i64,
+        delete: bool,
+    },
+    DeleteDetachedSegments {
+        recording_id: i64,
+    },
+    AttachSegments {
+        recording_id: i64,
+    },
+    MigrateSegments {
+        src_recording_id: i64,
+        dst_recording_id: i64,
+    },
+    UpdateChannel {
+        recording_id: i64,
+        channel: String,
+    },
     /// A request of the schema this archive does not implement (segment
     /// maintenance, replay tokens, ...): answered with an error.
     Unsupported {
@@ -583,6 +603,57 @@ fn decode_body(buf: &[u8], h: MessageHeader) -> Result<Envelope, SbeCodecError> 
                 replication_id: d.replication_id(),
             };
             envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        DetachSegmentsRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(DetachSegmentsRequestDecoder, buf, h);
+            let request = Request::DetachSegments {
+                recording_id: d.recording_id(),
+                new_start_position: d.new_start_position(),
+                delete: false,
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        PurgeSegmentsRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(PurgeSegmentsRequestDecoder, buf, h);
+            let request = Request::DetachSegments {
+                recording_id: d.recording_id(),
+                new_start_position: d.new_start_position(),
+                delete: true,
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        DeleteDetachedSegmentsRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(DeleteDetachedSegmentsRequestDecoder, buf, h);
+            let request = Request::DeleteDetachedSegments {
+                recording_id: d.recording_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        AttachSegmentsRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(AttachSegmentsRequestDecoder, buf, h);
+            let request = Request::AttachSegments {
+                recording_id: d.recording_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        MigrateSegmentsRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(MigrateSegmentsRequestDecoder, buf, h);
+            let request = Request::MigrateSegments {
+                src_recording_id: d.src_recording_id(),
+                dst_recording_id: d.dst_recording_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
+        UpdateChannelRequestDecoder::SBE_TEMPLATE_ID => {
+            let mut d = wrap!(UpdateChannelRequestDecoder, buf, h);
+            let (session_id, correlation_id, recording_id) =
+                (d.control_session_id(), d.correlation_id(), d.recording_id());
+            let channel = text(d.channel())?;
+            envelope(
+                session_id,
+                correlation_id,
+                Request::UpdateChannel { recording_id, channel },
+            )
         }
         other => {
             let name = request_name(other);

@@ -121,6 +121,16 @@ impl ReplaySession {
         self.plan.recording_id
     }
 
+    /// Base position of the segment the replay reads next (segments before it may go).
+    pub fn segment_base_position(&self) -> i64 {
+        segment_file_base_position(
+            self.plan.start_position,
+            self.position,
+            self.plan.term_length,
+            self.plan.segment_length,
+        )
+    }
+
     /// True once finished; the conductor then drops it (closing the publication).
     pub fn is_done(&self) -> bool {
         self.state == State::Done
