@@ -55,22 +55,15 @@ fn errors_carry_the_archive_error_code_and_message() {
     assert_eq!(err.code.abs(), 205, "{err:?}");
     assert!(err.message().unwrap_or("").contains("errorCode=5"), "{err:?}");
 
-    // Unsupported requests are answered with an error, never ignored: a replay over a
-    // response channel starts with a ReplayTokenRequest.
-    let params = AeronArchiveReplayParams::new().unwrap();
-    let err = h
-        .archive
-        .replay(
-            0,
-            c"aeron:udp?control-mode=response|control=localhost:10999",
-            1001,
-            &params,
-        )
-        .unwrap_err();
+    // Unsupported requests are answered with an error, never ignored.
+    let params = AeronArchiveReplicationParams::new().unwrap();
+    params.set_channel_tag_id(5);
+    params.set_subscription_tag_id(6);
+    let err = h.archive.replicate(0, c"aeron:ipc", 10, &params).unwrap_err();
     assert!(
         err.message()
             .unwrap_or("")
-            .contains("ReplayTokenRequest is not supported"),
+            .contains("tagged replication is not supported"),
         "{err:?}"
     );
 

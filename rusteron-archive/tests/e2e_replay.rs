@@ -205,3 +205,74 @@ fn a_bounded_replay_stops_at_its_counter() {
     limit.set(sent[29].1).unwrap();
     assert_eq!(receive(&replay, 20), sent[10..30].to_vec());
 }
+
+/// A free UDP port of localhost.
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn replays_over_a_response_channel_with_a_replay_token() {
+    use rusteron_media_driver::archive::ArchivingMediaDriver;
+
+    // The client asks for a replay token, opens a request publication to the archive's
+    // UDP control channel and sends the replay with the token on it; the archive answers
+    // with a replay publication connected to the client's response subscription.
+    let control_port = free_port();
+    let control = format!("aeron:udp?endpoint=localhost:{control_port}");
+    let archiving = ArchivingMediaDriver::launch_for_tests_with(|o| o.control_channel = Some(control.clone())).unwrap();
+    let aeron = client(&archiving);
+    let signals = Signals::default();
+    let ctx = context(&aeron, Some(&signals)).unwrap();
+    ctx.set_control_request_channel(&std::ffi::CString::new(control.clone()).unwrap())
+        .unwrap();
+    ctx.set_control_response_channel(c"aeron:udp?endpoint=localhost:0")
+        .unwrap();
+    let h = Harness {
+        archive: AeronArchive::connect(&ctx).expect("connect over UDP"),
+        signals,
+        aeron,
+        archiving,
+    };
+    let (recording_id, sent, _p) = record(&h, 5101, 200, |i| 40 + i % 1500, true);
+
+    let response_channel = format!("aeron:udp?control-mode=response|control=localhost:{}", free_port());
+    let response_channel = std::ffi::CString::new(response_channel).unwrap();
+    let replay = h
+        .archive
+        .replay(
+            recording_id,
+            &response_channel,
+            6101,
+            &params(AERON_NULL_POSITION, ARCHIVE_REPLAY_ALL_AND_STOP),
+        )
+        .expect("replay over a response channel");
+    assert_eq!(receive(&replay, sent.len()), sent);
+
+    // A second replay gets a fresh token; each is used once.
+    let replay = h
+        .archive
+        .replay(
+            recording_id,
+            &response_channel,
+            6102,
+            &params(sent[99].1, sent[199].1 - sent[99].1),
+        )
+        .expect("second replay over a response channel");
+    assert_eq!(receive(&replay, 100), sent[100..].to_vec());
+
+    // An unknown recording is refused when the token is asked for.
+    let err = h
+        .archive
+        .replay(999, &response_channel, 6103, &params(0, 1024))
+        .unwrap_err();
+    assert_eq!(
+        err.archive_error_code(),
+        Some(ArchiveErrorCode::UnknownRecording),
+        "{err:?}"
+    );
+}

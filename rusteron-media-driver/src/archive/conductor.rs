@@ -119,6 +119,8 @@ pub(super) struct Conductor {
     /// Signals to send after the response of the request being handled.
     pub(super) deferred_events: Vec<RecordingEvent>,
     next_image_check: Instant,
+    /// Replay tokens handed out, for replays requested over a response channel.
+    pub(super) replay_tokens: super::replay_request::ReplayTokens,
 }
 
 impl Conductor {
@@ -173,6 +175,7 @@ impl Conductor {
             replications: Vec::new(),
             deferred_events: Vec::new(),
             next_image_check: Instant::now(),
+            replay_tokens: Default::default(),
         })
     }
 
@@ -187,6 +190,7 @@ impl Conductor {
         if now >= self.next_image_check {
             self.next_image_check = now + IMAGE_CHECK_INTERVAL;
             self.check_request_images();
+            self.replay_tokens.expire(now);
         }
         // Replications first: one sees its recording reach the source's stop position (and
         // signals SYNC) before the recorder can end that recording at the end of the replay.
@@ -260,6 +264,18 @@ impl Conductor {
             return;
         }
         let (session_id, correlation_id) = (envelope.control_session_id, envelope.correlation_id);
+        let envelope = match self.redeem_replay_token(envelope, image_session_id) {
+            Some(envelope) => envelope,
+            None => return,
+        };
+        // A redeemed token names the session; the request came on another image.
+        let image_session_id = match &envelope.request {
+            Request::Replay(r) if r.replay_token.is_some() => self
+                .sessions
+                .get(&session_id)
+                .map_or(image_session_id, |s| s.image_session_id()),
+            _ => image_session_id,
+        };
         let Some(session) = session_for(&mut self.sessions, session_id, image_session_id) else {
             log::debug!("archive: request for unknown control session {session_id} ignored");
             return;
@@ -300,11 +316,7 @@ impl Conductor {
         version: i32,
         channel: &str,
     ) -> Option<i64> {
-        let image_correlation_id = self
-            .control_subscriptions
-            .iter()
-            .find_map(|s| s.image_by_session_id(image_session_id))
-            .and_then(|image| image.constants().ok().map(|c| c.correlation_id()));
+        let image_correlation_id = self.request_image_correlation_id(image_session_id);
         let response_channel = match super::channel::response_channel(channel, image_correlation_id) {
             Ok(channel) => channel,
             Err(e) => {
@@ -335,6 +347,15 @@ impl Conductor {
         );
         self.sessions.insert(id, session);
         Some(id)
+    }
+
+    /// The correlation id of the request image `image_session_id` (what a response
+    /// channel's `response-correlation-id` names).
+    pub(super) fn request_image_correlation_id(&self, image_session_id: i32) -> Option<i64> {
+        self.control_subscriptions
+            .iter()
+            .find_map(|s| s.image_by_session_id(image_session_id))
+            .and_then(|image| image.constants().ok().map(|c| c.correlation_id()))
     }
 
     /// Closes sessions whose client's request image has gone.

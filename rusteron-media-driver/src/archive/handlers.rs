@@ -118,6 +118,7 @@ impl Conductor {
                 src_recording_id,
                 dst_recording_id,
             } => Some(self.migrate_segments(requester, src_recording_id, dst_recording_id)),
+            Request::ReplayToken { recording_id } => Some(self.issue_replay_token(session_id, recording_id)),
             Request::UpdateChannel { recording_id, channel } => self.update_channel(requester, recording_id, &channel),
             Request::Unsupported { name } => Some(Err((
                 error_code::GENERIC,

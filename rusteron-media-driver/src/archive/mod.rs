@@ -4,7 +4,8 @@
 //! SBE schema `aeron-archive-codecs.xml` of the Aeron tree, with codecs generated at build
 //! time), so Aeron's C archive client — and therefore `rusteron-archive` — talks to it
 //! unchanged: connect, record, list, query positions, replay (bounded, from a position, or
-//! following a live recording — also into a replay merge), stop, truncate and purge, and
+//! following a live recording — also into a replay merge, or over a response channel with
+//! a replay token), stop, truncate and purge, and
 //! replicate a recording from another archive (`replicate` / `stop_replication`: this
 //! archive connects to the source archive as a client, has it replay the recording and
 //! records the replay; merging into a live destination and tagged replication are refused).

@@ -69,6 +69,9 @@ pub(crate) struct ReplayRequest {
     pub replay_stream_id: i32,
     pub file_io_max_length: i32,
     pub replay_channel: String,
+    /// Token from a `ReplayTokenRequest` when the request comes over a response channel's
+    /// request publication instead of the control session's (`None`: absent or null).
+    pub replay_token: Option<i64>,
 }
 
 /// A start or extend recording request.
@@ -223,6 +226,9 @@ pub(crate) enum Request {
     UpdateChannel {
         recording_id: i64,
         channel: String,
+    },
+    ReplayToken {
+        recording_id: i64,
     },
     /// A request of the schema this archive does not implement (segment
     /// maintenance, replay tokens, ...): answered with an error.
@@ -432,6 +438,7 @@ fn decode_body(buf: &[u8], h: MessageHeader) -> Result<Envelope, SbeCodecError> 
                 limit_counter_id: None,
                 replay_stream_id: d.replay_stream_id(),
                 file_io_max_length: d.file_io_max_length(),
+                replay_token: token(d.replay_token()),
                 replay_channel: text(d.replay_channel())?,
             };
             envelope(d.control_session_id(), d.correlation_id(), Request::Replay(request))
@@ -445,6 +452,7 @@ fn decode_body(buf: &[u8], h: MessageHeader) -> Result<Envelope, SbeCodecError> 
                 limit_counter_id: Some(d.limit_counter_id()),
                 replay_stream_id: d.replay_stream_id(),
                 file_io_max_length: d.file_io_max_length(),
+                replay_token: token(d.replay_token()),
                 replay_channel: text(d.replay_channel())?,
             };
             envelope(d.control_session_id(), d.correlation_id(), Request::Replay(request))
@@ -644,6 +652,13 @@ fn decode_body(buf: &[u8], h: MessageHeader) -> Result<Envelope, SbeCodecError> 
             };
             envelope(d.control_session_id(), d.correlation_id(), request)
         }
+        ReplayTokenRequestDecoder::SBE_TEMPLATE_ID => {
+            let d = wrap!(ReplayTokenRequestDecoder, buf, h);
+            let request = Request::ReplayToken {
+                recording_id: d.recording_id(),
+            };
+            envelope(d.control_session_id(), d.correlation_id(), request)
+        }
         UpdateChannelRequestDecoder::SBE_TEMPLATE_ID => {
             let mut d = wrap!(UpdateChannelRequestDecoder, buf, h);
             let (session_id, correlation_id, recording_id) =
@@ -669,6 +684,11 @@ fn decode_body(buf: &[u8], h: MessageHeader) -> Result<Envelope, SbeCodecError> 
             envelope(read(0), read(8), Request::Unsupported { name })
         }
     })
+}
+
+/// A replay token, unless null (Aeron's `NULL_VALUE`) or absent from an older version.
+fn token(value: i64) -> Option<i64> {
+    (value != NULL_VALUE && value != i64::MIN).then_some(value)
 }
 
 /// An int32 field a client's older schema version does not carry decodes as `i32::MIN`:

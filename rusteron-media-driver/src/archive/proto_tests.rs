@@ -96,7 +96,7 @@ fn unknown_templates_are_unsupported_requests() {
     let mut buf = vec![0u8; 8 + 24];
     MessageHeader {
         block_length: 24,
-        template_id: ReplayTokenRequestDecoder::SBE_TEMPLATE_ID,
+        template_id: 250,
         schema_id: SBE_SCHEMA_ID,
         version: SBE_SCHEMA_VERSION,
     }
@@ -108,7 +108,7 @@ fn unknown_templates_are_unsupported_requests() {
     assert!(matches!(
         envelope.request,
         Request::Unsupported {
-            name: "ReplayTokenRequest"
+            name: "unknown request"
         }
     ));
 }

@@ -1,9 +1,14 @@
 //! The replay request handler: checks a replay request as Aeron's archive does (recording,
 //! position, frame alignment, length, limit counter) and starts the replay session.
 
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
 use std::fs::File;
+use std::hash::{BuildHasher, Hasher};
 use std::os::unix::fs::FileExt;
 use std::time::Instant;
+
+use rusteron_client::ChannelUri;
 
 use super::catalog::Descriptor;
 use super::channel::{replay_channel, ReplayShape};
@@ -23,7 +28,100 @@ fn unknown_recording(recording_id: i64) -> (i64, String) {
     )
 }
 
+/// A replay token: which session may start which recording's replay over a response
+/// channel, until when.
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    recording_id: i64,
+    control_session_id: i64,
+    deadline: Instant,
+}
+
+/// The replay tokens handed out (Aeron's `generateReplayToken` / `getReplaySession`):
+/// unpredictable, single use, valid for the connect timeout.
+#[derive(Debug, Default)]
+pub(crate) struct ReplayTokens {
+    tokens: HashMap<i64, Token>,
+    keys: RandomState,
+    counter: u64,
+}
+
+impl ReplayTokens {
+    fn issue(&mut self, recording_id: i64, control_session_id: i64, deadline: Instant) -> i64 {
+        loop {
+            let mut hasher = self.keys.build_hasher();
+            hasher.write_u64(self.counter);
+            self.counter += 1;
+            let token = hasher.finish() as i64;
+            if token != NULL_VALUE && token != i64::MIN && !self.tokens.contains_key(&token) {
+                let t = Token {
+                    recording_id,
+                    control_session_id,
+                    deadline,
+                };
+                self.tokens.insert(token, t);
+                return token;
+            }
+        }
+    }
+
+    /// Forgets tokens past their deadline.
+    pub fn expire(&mut self, now: Instant) {
+        self.tokens.retain(|_, t| t.deadline > now);
+    }
+}
+
 impl Conductor {
+    /// A token for replaying `recording_id` over a response channel.
+    pub(super) fn issue_replay_token(&mut self, session_id: i64, recording_id: i64) -> Result<i64, (i64, String)> {
+        if self.catalog.get(recording_id).is_none() {
+            return Err(unknown_recording(recording_id));
+        }
+        let deadline = Instant::now() + self.options.connect_timeout;
+        Ok(self.replay_tokens.issue(recording_id, session_id, deadline))
+    }
+
+    /// A replay request carrying a token came over a response channel's request
+    /// publication: checks the token (single use) and points the replay channel at that
+    /// publication's response subscription. `None` when the request was answered (an
+    /// invalid token) or dropped.
+    pub(super) fn redeem_replay_token(&mut self, mut envelope: Envelope, image_session_id: i32) -> Option<Envelope> {
+        let Request::Replay(r) = &mut envelope.request else {
+            return Some(envelope);
+        };
+        let Some(token) = r.replay_token else {
+            return Some(envelope);
+        };
+        let (session_id, correlation_id) = (envelope.control_session_id, envelope.correlation_id);
+        let valid = self.replay_tokens.tokens.remove(&token).filter(|t| {
+            t.recording_id == r.recording_id && t.control_session_id == session_id && t.deadline > Instant::now()
+        });
+        let channel = valid
+            .ok_or_else(|| format!("unknown session or token timeout for replayToken={token}"))
+            .and_then(|_| {
+                let id = self
+                    .request_image_correlation_id(image_session_id)
+                    .ok_or_else(|| "the replay request's publication has gone".to_string())?;
+                let mut uri = ChannelUri::parse(&r.replay_channel).map_err(|e| e.to_string())?;
+                uri.put("response-correlation-id", &id.to_string())
+                    .map_err(|e| e.to_string())?;
+                Ok(uri.to_string())
+            });
+        match channel {
+            Ok(channel) => {
+                r.replay_channel = channel;
+                Some(envelope)
+            }
+            Err(message) => {
+                log::warn!("archive: replay over a response channel refused: {message}");
+                if let Some(session) = self.sessions.get_mut(&session_id) {
+                    session.send_error(correlation_id, error_code::GENERIC, &message);
+                }
+                None
+            }
+        }
+    }
+
     /// Validates a replay and starts creating its publication; the OK (with the replay
     /// session id) is sent once the publication exists.
     pub(super) fn start_replay(&mut self, requester: Requester, r: ReplayRequest) -> Result<(), (i64, String)> {
@@ -187,5 +285,25 @@ impl Conductor {
             );
             Err((error_code::INVALID_POSITION, message))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn replay_tokens_are_distinct_and_expire() {
+        let mut tokens = ReplayTokens::default();
+        let now = Instant::now();
+        let a = tokens.issue(1, 7, now + Duration::from_secs(5));
+        let b = tokens.issue(1, 7, now + Duration::from_millis(1));
+        assert_ne!(a, b);
+        assert!(![NULL_VALUE, i64::MIN].contains(&a) && ![NULL_VALUE, i64::MIN].contains(&b));
+        tokens.expire(now + Duration::from_secs(1));
+        assert!(tokens.tokens.contains_key(&a));
+        assert!(!tokens.tokens.contains_key(&b), "expired");
     }
 }
