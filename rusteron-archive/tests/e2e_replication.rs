@@ -287,10 +287,12 @@ fn replication_failures_are_reported_with_archive_error_codes() {
         "{err:?}"
     );
     let params = AeronArchiveReplicationParams::new().unwrap();
-    params.set_live_destination(c"aeron:udp?endpoint=localhost:0").unwrap();
+    params
+        .set_replication_channel(c"aeron:udp?control-mode=response|control=localhost:10998")
+        .unwrap();
     let err = b.archive.replicate(0, &src_control, 10, &params).unwrap_err();
     assert_eq!(err.archive_error_code(), Some(ArchiveErrorCode::Generic), "{err:?}");
-    assert!(err.message().unwrap_or("").contains("live destination"), "{err:?}");
+    assert!(err.message().unwrap_or("").contains("response channel"), "{err:?}");
 
     // Accepted, then failed: the source has no such recording.
     let params = AeronArchiveReplicationParams::new().unwrap();
@@ -472,4 +474,125 @@ fn replication_connects_to_an_authenticating_source_with_the_given_credentials()
     b.signals.await_signal(&b.archive, REPLICATE_END, Some(dst_id));
     let replay = replay_all(&b, dst_id, 12_004);
     assert_eq!(receive(&replay, sent.len()), sent);
+}
+
+#[test]
+fn tagged_replication_records_through_a_multi_destination_subscription() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let port = free_port();
+    let a = Harness::on(source_archive(dir_a.path(), port));
+    let b = Harness::on(destination_archive(dir_b.path()));
+    let (subscription_id, src_id, _p, sent) = record_on_source(&a, 11_005, 0..120);
+    a.archive.stop_recording_subscription(subscription_id).unwrap();
+    a.signals.await_signal(&a.archive, STOP, Some(src_id));
+
+    let src_control = CString::new(format!("aeron:udp?endpoint=localhost:{port}")).unwrap();
+    let params = AeronArchiveReplicationParams::new().unwrap();
+    params.set_channel_tag_id(71);
+    params.set_subscription_tag_id(72);
+    b.archive.replicate(src_id, &src_control, 10, &params).unwrap();
+    let dst_id = b.signals.await_signal(&b.archive, REPLICATE, None).recording_id;
+    let extend = b.signals.await_signal(&b.archive, EXTEND, Some(dst_id));
+    b.signals.await_signal(&b.archive, SYNC, Some(dst_id));
+    b.signals.await_signal(&b.archive, REPLICATE_END, Some(dst_id));
+
+    // While it ran, the recording subscription was the tagged manual MDS one.
+    assert!(extend.subscription_id > 0);
+    assert_eq!(list_all(&b.archive), list_all(&a.archive));
+    let replay = replay_all(&b, dst_id, 12_005);
+    assert_eq!(receive(&replay, sent.len()), sent);
+}
+
+#[test]
+fn a_replication_with_a_live_destination_merges_into_the_live_stream() {
+    const MERGE: i32 = 4;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let port = free_port();
+    let a = Harness::on(source_archive(dir_a.path(), port));
+    let b = Harness::on(destination_archive(dir_b.path()));
+
+    // A live multi-destination-cast stream from A's host: A records it through a spy (the
+    // publication counts the spy as connected), B will join it as a live destination.
+    let control_port = free_port();
+    let live_channel =
+        format!("aeron:udp?control=localhost:{control_port}|control-mode=dynamic|fc=max|ssc=true|term-length=64k");
+    let live_channel = CString::new(live_channel).unwrap();
+    a.archive.start_recording(&live_channel, 11_006, LOCAL, false).unwrap();
+    let publication = publication(&a.aeron, &live_channel, 11_006);
+    let mut sent = publish(&publication, 0..200);
+    let src_id = a.signals.await_signal(&a.archive, START, None).recording_id;
+    let end = sent.last().unwrap().1;
+    wait_until("recorded on the source", || {
+        a.archive.get_recording_position(src_id).unwrap() == end
+    });
+
+    // B replicates with a live destination on the same stream.
+    let live_destination = format!(
+        "aeron:udp?endpoint=localhost:{}|control=localhost:{control_port}",
+        free_port()
+    );
+    let params = AeronArchiveReplicationParams::new().unwrap();
+    params
+        .set_live_destination(&CString::new(live_destination).unwrap())
+        .unwrap();
+    let src_control = CString::new(format!("aeron:udp?endpoint=localhost:{port}")).unwrap();
+    b.archive.replicate(src_id, &src_control, 10, &params).unwrap();
+
+    // Publishing goes on while B catches up, joins the live stream and drops the replay.
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let mut next = 200;
+    let dst_id = loop {
+        sent.extend(publish(&publication, next..next + 5));
+        next += 5;
+        b.archive.poll_for_recording_signals().unwrap();
+        if let Some(merge) = b.signals.all().iter().find(|s| s.code == MERGE) {
+            break merge.recording_id;
+        }
+        assert!(std::time::Instant::now() < deadline, "no MERGE: {:?}", b.signals.all());
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    b.signals.await_signal(&b.archive, REPLICATE_END, Some(dst_id));
+
+    // After the merge B keeps recording the live stream itself.
+    sent.extend(publish(&publication, next..next + 100));
+    let end = sent.last().unwrap().1;
+    wait_until("B to record the live stream", || {
+        b.archive.get_recording_position(dst_id).unwrap() == end
+    });
+    wait_until("the source replay to stop", || {
+        a.archiving.archive().replay_sessions() == 0
+    });
+    let params = AeronArchiveReplayParams::new().unwrap();
+    params.set_position(0);
+    params.set_length(end);
+    let replay = b.archive.replay(dst_id, c"aeron:ipc", 12_006, &params).unwrap();
+    assert_eq!(receive(&replay, sent.len()), sent, "every message once, in order");
+}
+
+#[test]
+fn a_live_merge_needs_an_active_source_recording() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let port = free_port();
+    let a = Harness::on(source_archive(dir_a.path(), port));
+    let (b, errors) = harness_with_errors(destination_archive(dir_b.path()));
+    let (subscription_id, src_id, _p, _sent) = record_on_source(&a, 11_007, 0..10);
+    a.archive.stop_recording_subscription(subscription_id).unwrap();
+    a.signals.await_signal(&a.archive, STOP, Some(src_id));
+
+    let params = AeronArchiveReplicationParams::new().unwrap();
+    params
+        .set_live_destination(c"aeron:udp?endpoint=localhost:10997|control=localhost:10996")
+        .unwrap();
+    let src_control = CString::new(format!("aeron:udp?endpoint=localhost:{port}")).unwrap();
+    b.archive.replicate(src_id, &src_control, 10, &params).unwrap();
+    wait_until("the error", || {
+        b.archive.poll_for_recording_signals().unwrap();
+        !errors.0.lock().unwrap().is_empty()
+    });
+    let (_, message) = errors.0.lock().unwrap()[0].clone();
+    assert!(
+        message.contains("cannot live merge without active source recording"),
+        "{message}"
+    );
+    b.signals.await_signal(&b.archive, REPLICATE_END, None);
 }

@@ -8,7 +8,9 @@
 //! a replay token), stop, truncate and purge, and
 //! replicate a recording from another archive (`replicate` / `stop_replication`: this
 //! archive connects to the source archive as a client, has it replay the recording and
-//! records the replay; merging into a live destination and tagged replication are refused).
+//! records the replay, optionally merging into the live stream once caught up, or through
+//! a tagged multi-destination subscription; replication over a response channel is
+//! refused).
 //!
 //! Segment maintenance works as in Aeron: detach the segments before a new start (and
 //! delete them: purge), delete detached segments, attach them back, migrate segments onto

@@ -153,6 +153,12 @@ pub(crate) struct RecordingSession {
 }
 
 impl RecordingSession {
+    /// How many transports feed the recorded image (2 while a replay and a live stream
+    /// are merging into it).
+    pub fn active_transport_count(&self) -> i32 {
+        self.image.active_transport_count().unwrap_or(0)
+    }
+
     /// The recorded position.
     pub fn position(&self) -> i64 {
         self.writer.position()
@@ -260,6 +266,14 @@ impl Recorder {
             .iter()
             .find(|s| s.subscription_id == subscription_id)?;
         super::source::resolved_endpoint(&subscription.subscription)
+    }
+
+    /// The Aeron subscription of recording subscription `subscription_id`.
+    pub fn subscription(&self, subscription_id: i64) -> Option<&AeronSubscription> {
+        self.subscriptions
+            .iter()
+            .find(|s| s.subscription_id == subscription_id)
+            .map(|s| &s.subscription)
     }
 
     /// True while the recording subscription `subscription_id` exists.

@@ -13,18 +13,25 @@
 //! 6. stop the recording (`STOP`), stop the replay and close the session on the source
 //!    (`REPLICATE_END`).
 //!
+//! With a live destination (the source recording must be active), the destination
+//! recording subscription is a manual multi-destination subscription with the replay as
+//! one destination: once the replay has caught up with the source's recorded position the
+//! live destination is added, and when both feed the image the replay destination is
+//! removed (`MERGE` signal) and the recording goes on from the live stream. Tagged
+//! replication uses the same kind of subscription, with the request's tags.
+//!
 //! Signals and errors go to the control session that asked, with the replication id as
-//! their correlation id. Merging with a live destination, tagged (multi-destination)
-//! replication and response-channel replays are refused with an error.
+//! their correlation id. Replications over response channels are refused with an error.
 
+use std::ffi::CString;
 use std::time::{Duration, Instant};
 
-use rusteron_client::{ChannelUri, Media};
+use rusteron_client::{AeronAsyncDestination, ChannelUri, Media};
 
 use super::catalog::Descriptor;
 use super::channel::with_resolved_port;
 use super::codecs::{ControlResponseCode, RecordingSignal};
-use super::conductor::Conductor;
+use super::conductor::{await_added, Conductor};
 use super::proto::*;
 use super::recorder::{RecordingEvent, Requester};
 use super::source::{SourceArchive, SourceMessage};
@@ -33,12 +40,19 @@ use super::source::{SourceArchive, SourceMessage};
 enum State {
     Connect,
     ReplicateDescriptor,
+    SrcRecordingPosition,
     Extend,
     Replay,
     AwaitImage,
     Replicate,
+    Catchup,
+    AttemptLiveJoin,
     Done,
 }
+
+/// A live destination is added once the replay is this close to the source's recorded
+/// position (at most a quarter of a term; Aeron's `LIVE_ADD_MAX_WINDOW`).
+const LIVE_ADD_MAX_WINDOW: i64 = 32 * 1024 * 1024;
 
 /// One replication in progress.
 pub(crate) struct ReplicationSession {
@@ -51,6 +65,15 @@ pub(crate) struct ReplicationSession {
     /// Stop replicating at this position (`NULL_POSITION`: the source's end).
     dst_stop_position: i64,
     replication_channel: String,
+    /// Where the live stream comes from once the replay has caught up (merge).
+    live_destination: Option<String>,
+    /// Channel and subscription tags of a multi-destination recording subscription.
+    tags: Option<(i64, i64)>,
+    /// The replay's destination on a multi-destination recording subscription.
+    replay_destination: Option<String>,
+    live_added: bool,
+    /// The source's recorded position, last asked for (live merge).
+    src_recording_position: i64,
     replication_session_id: i32,
     file_io_max_length: i32,
     source: SourceArchive,
@@ -117,12 +140,6 @@ impl Conductor {
         r: ReplicateRequest,
     ) -> Result<i64, (i64, String)> {
         let not_supported = |what: &str| Err((error_code::GENERIC, format!("{what} is not supported by this archive")));
-        if !r.live_destination.is_empty() {
-            return not_supported("replication with a live destination (merge)");
-        }
-        if r.channel_tag_id != NULL_VALUE || r.subscription_tag_id != NULL_VALUE {
-            return not_supported("tagged replication");
-        }
         let replication_channel = if r.replication_channel.is_empty() {
             self.options.replication_channel.clone()
         } else {
@@ -156,6 +173,10 @@ impl Conductor {
         .map_err(|message| (error_code::GENERIC, message))?;
         let replication_id = self.next_session_id;
         self.next_session_id += 1;
+        let live_destination = (!r.live_destination.is_empty()).then(|| r.live_destination.clone());
+        let tagged = r.channel_tag_id != NULL_VALUE || r.subscription_tag_id != NULL_VALUE;
+        let tag = |t: i64| if t == NULL_VALUE { replication_id } else { t };
+        let tags = (tagged || live_destination.is_some()).then(|| (tag(r.channel_tag_id), tag(r.subscription_tag_id)));
         let action_timeout = self.options.connect_timeout;
         let replay_position = dst_existing.as_ref().map_or(NULL_POSITION, |d| d.stop_position);
         log::debug!(
@@ -175,6 +196,11 @@ impl Conductor {
             dst_existing,
             dst_stop_position: r.stop_position,
             replication_channel,
+            live_destination,
+            tags,
+            replay_destination: None,
+            live_added: false,
+            src_recording_position: NULL_POSITION,
             replication_session_id: r.replication_session_id,
             file_io_max_length: r.file_io_max_length,
             source,
@@ -265,10 +291,13 @@ impl Conductor {
         match s.state {
             State::Connect => self.replication_connect(s, events),
             State::ReplicateDescriptor => self.replicate_descriptor(s, events),
+            State::SrcRecordingPosition => self.src_recording_position(s, events),
             State::Extend => self.replication_extend(s, events),
             State::Replay => self.replication_replay(s, events),
             State::AwaitImage => self.replication_await_image(s, events),
             State::Replicate => self.replication_progress(s, events),
+            State::Catchup => self.replication_catchup(s, events),
+            State::AttemptLiveJoin => self.attempt_live_join(s, events),
             State::Done => 0,
         }
     }
@@ -361,7 +390,7 @@ impl Conductor {
     fn on_source_descriptor(&mut self, s: &mut ReplicationSession, d: Descriptor, events: &mut Vec<RecordingEvent>) {
         s.src_stop_position = d.stop_position;
         s.replay_stream_id = d.stream_id;
-        s.replay_session_id = if s.replication_session_id != NULL_VALUE as i32 {
+        s.replay_session_id = if s.live_destination.is_none() && s.replication_session_id != NULL_VALUE as i32 {
             s.replication_session_id
         } else {
             d.session_id
@@ -407,6 +436,11 @@ impl Conductor {
                 }
             }
         }
+        if s.live_destination.is_some() && d.stop_position != NULL_POSITION {
+            let message = "cannot live merge without active source recording".to_string();
+            s.fail(events, error_code::GENERIC, message);
+            return;
+        }
         let dst_stop = self.catalog.get(s.dst_recording_id).map(|x| x.stop_position);
         if d.start_position == d.stop_position
             || (d.stop_position != NULL_POSITION && dst_stop == Some(d.stop_position))
@@ -415,13 +449,171 @@ impl Conductor {
             s.set_state(State::Done);
             return;
         }
-        s.set_state(State::Extend);
+        let next = if s.live_destination.is_some() {
+            State::SrcRecordingPosition
+        } else {
+            State::Extend
+        };
+        s.set_state(next);
+    }
+
+    /// Asks the source for its recorded position; `Some(position)` once answered.
+    fn ask_src_recording_position(
+        &mut self,
+        s: &mut ReplicationSession,
+        events: &mut Vec<RecordingEvent>,
+    ) -> (usize, Option<i64>) {
+        if s.active_correlation_id == NULL_VALUE {
+            let correlation_id = self.aeron.next_correlation_id();
+            if s.source.recording_position(correlation_id, s.src_recording_id) {
+                s.active_correlation_id = correlation_id;
+                s.deadline = Instant::now() + s.action_timeout;
+                return (1, None);
+            }
+        } else {
+            for message in s.source.poll() {
+                if let SourceMessage::Response {
+                    correlation_id,
+                    relevant_id,
+                    code,
+                    message,
+                } = message
+                {
+                    if code == ControlResponseCode::Error {
+                        s.fail(events, relevant_id, message);
+                        return (1, None);
+                    }
+                    if correlation_id == s.active_correlation_id {
+                        s.active_correlation_id = NULL_VALUE;
+                        if relevant_id == NULL_POSITION {
+                            let message = "cannot live merge without active source recording".to_string();
+                            s.fail(events, error_code::GENERIC, message);
+                            return (1, None);
+                        }
+                        return (1, Some(relevant_id));
+                    }
+                }
+            }
+        }
+        if s.timed_out() {
+            s.fail(events, error_code::GENERIC, "failed to get recording position".into());
+            return (1, None);
+        }
+        (0, None)
+    }
+
+    fn src_recording_position(&mut self, s: &mut ReplicationSession, events: &mut Vec<RecordingEvent>) -> usize {
+        let (work, position) = self.ask_src_recording_position(s, events);
+        if let Some(position) = position {
+            s.src_recording_position = position;
+            s.set_state(State::Extend);
+        }
+        work
+    }
+
+    /// Adds (or removes) a destination of the recording subscription, waiting for the
+    /// driver.
+    fn change_destination(&self, s: &ReplicationSession, destination: &str, add: bool) -> Result<(), String> {
+        let subscription_id = s.recording_subscription_id.unwrap_or(NULL_VALUE);
+        let subscription = self
+            .recorder
+            .subscription(subscription_id)
+            .ok_or_else(|| "the replication's recording subscription has gone".to_string())?;
+        let uri = CString::new(destination).map_err(|e| e.to_string())?;
+        let pending = if add {
+            AeronAsyncDestination::subscription_async_add_destination(&self.aeron, subscription, &uri)
+        } else {
+            AeronAsyncDestination::subscription_async_remove_destination(&self.aeron, subscription, &uri)
+        }
+        .map_err(|e| e.to_string())?;
+        await_added(
+            &self.aeron,
+            &pending,
+            self.options.connect_timeout,
+            |p| AeronAsyncDestination::subscription_async_destination_poll(p).map(|n| (n > 0).then_some(())),
+            |_| Ok(0),
+        )
+        .map_err(|e| format!("destination {destination}: {e}"))
+    }
+
+    fn replication_catchup(&mut self, s: &mut ReplicationSession, events: &mut Vec<RecordingEvent>) -> usize {
+        match self.recorder.session(s.dst_recording_id).map(|r| r.position()) {
+            Some(position) if position >= s.src_recording_position => {
+                s.set_state(State::AttemptLiveJoin);
+                1
+            }
+            Some(_) => self.source_errors(s, events).unwrap_or(0),
+            None => {
+                s.fail(
+                    events,
+                    error_code::GENERIC,
+                    "replication image closed unexpectedly".into(),
+                );
+                1
+            }
+        }
+    }
+
+    fn attempt_live_join(&mut self, s: &mut ReplicationSession, events: &mut Vec<RecordingEvent>) -> usize {
+        let Some((position, term_length, transports)) = self.recorder.session(s.dst_recording_id).map(|r| {
+            let term_length = self
+                .catalog
+                .get(s.dst_recording_id)
+                .map_or(0, |d| i64::from(d.term_buffer_length));
+            (r.position(), term_length, r.active_transport_count())
+        }) else {
+            s.fail(
+                events,
+                error_code::GENERIC,
+                "replication image closed unexpectedly".into(),
+            );
+            return 1;
+        };
+        let (work, src_position) = self.ask_src_recording_position(s, events);
+        let Some(src_position) = src_position else {
+            return work;
+        };
+        s.src_recording_position = src_position;
+        let behind = src_position - position;
+        if !s.live_added && behind <= (term_length >> 2).min(LIVE_ADD_MAX_WINDOW) {
+            let live = s.live_destination.clone().unwrap_or_default();
+            if let Err(message) = self.change_destination(s, &live, true) {
+                s.fail(events, error_code::GENERIC, message);
+                return 1;
+            }
+            s.live_added = true;
+        } else if s.live_added && behind <= 0 && transports >= 2 {
+            if let Some(replay) = s.replay_destination.take() {
+                if let Err(message) = self.change_destination(s, &replay, false) {
+                    log::warn!("archive: replication {}: {message}", s.replication_id);
+                }
+            }
+            // The recording goes on from the live stream: no longer the replication's.
+            s.recording_subscription_id = None;
+            s.signal(events, position, RecordingSignal::Merge);
+            s.set_state(State::Done);
+        }
+        1
     }
 
     fn replication_extend(&mut self, s: &mut ReplicationSession, events: &mut Vec<RecordingEvent>) -> usize {
+        let mut replay_destination = None;
         let channel = ChannelUri::parse(&s.replication_channel).and_then(|mut uri| {
             uri.put("rejoin", "false")?
                 .put("session-id", &s.replay_session_id.to_string())?;
+            if let Some((channel_tag, subscription_tag)) = s.tags {
+                // A manual multi-destination subscription; the replay is its first destination.
+                let endpoint = uri.endpoint().unwrap_or_default().to_string();
+                let mut destination = ChannelUri::new(uri.media());
+                destination.put("endpoint", &endpoint)?;
+                if let Some(interface) = uri.get("interface") {
+                    destination.put("interface", interface)?;
+                }
+                replay_destination = Some(destination.to_string());
+                uri.remove("endpoint");
+                uri.put("tags", &format!("{channel_tag},{subscription_tag}"))?
+                    .put("control-mode", "manual")?;
+            }
             Ok(uri.to_string())
         });
         let channel = match channel {
@@ -441,6 +633,13 @@ impl Conductor {
         match self.start_recording(s.requester, request) {
             Ok(subscription_id) => {
                 s.recording_subscription_id = Some(subscription_id);
+                if let Some(destination) = replay_destination {
+                    if let Err(message) = self.change_destination(s, &destination, true) {
+                        s.fail(events, error_code::GENERIC, message);
+                        return 1;
+                    }
+                    s.replay_destination = Some(destination);
+                }
                 s.set_state(State::Replay);
             }
             Err((code, message)) => s.fail(events, code, message),
@@ -537,6 +736,12 @@ impl Conductor {
         }
         uri.put("session-id", &s.replay_session_id.to_string())
             .map_err(|e| e.to_string())?;
+        if s.live_destination.is_some() {
+            // The replay must neither linger nor end the merged image.
+            uri.put("linger", "0")
+                .and_then(|u| u.put("eos", "false"))
+                .map_err(|e| e.to_string())?;
+        }
         Ok(Some(uri.to_string()))
     }
 
@@ -551,6 +756,10 @@ impl Conductor {
                     .catalog
                     .get(s.dst_recording_id)
                     .is_some_and(|d| d.stop_position > s.replay_position));
+        if recording && s.live_destination.is_some() {
+            s.set_state(State::Catchup);
+            return 1;
+        }
         if recording || recorded {
             s.set_state(State::Replicate);
             return 1 + self.replication_progress(s, events);

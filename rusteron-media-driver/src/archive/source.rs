@@ -317,6 +317,18 @@ impl SourceArchive {
         self.send(len)
     }
 
+    /// Asks for the recorded position of `recording_id` (`NULL_POSITION` if not active).
+    pub fn recording_position(&mut self, correlation_id: i64, recording_id: i64) -> bool {
+        let mut len = 0;
+        if let Ok(mut e) = RecordingPositionRequestEncoder::wrap_and_apply_header(&mut self.buffer, 0) {
+            e.set_control_session_id(self.control_session_id)
+                .set_correlation_id(correlation_id)
+                .set_recording_id(recording_id);
+            len = MessageHeader::ENCODED_LENGTH + e.encoded_length();
+        }
+        self.send(len)
+    }
+
     /// Asks the source to stop replay `replay_session_id` (the answer is not awaited).
     pub fn stop_replay(&mut self, correlation_id: i64, replay_session_id: i64) -> bool {
         let mut len = 0;
