@@ -57,13 +57,14 @@ fn errors_carry_the_archive_error_code_and_message() {
 
     // Unsupported requests are answered with an error, never ignored.
     let params = AeronArchiveReplicationParams::new().unwrap();
-    params.set_channel_tag_id(5);
-    params.set_subscription_tag_id(6);
+    params
+        .set_replication_channel(c"aeron:udp?control-mode=response|control=localhost:10995")
+        .unwrap();
     let err = h.archive.replicate(0, c"aeron:ipc", 10, &params).unwrap_err();
     assert!(
         err.message()
             .unwrap_or("")
-            .contains("tagged replication is not supported"),
+            .contains("a response channel for replication is not supported"),
         "{err:?}"
     );
 
