@@ -365,7 +365,8 @@ if glob.glob(f"{out}/criterion/*") or timed:
     w("ns per call: criterion medians (raw, then wrapper), and the interleaved timing of "
       "`bench_overhead` (raw and wrapper batches alternating; overhead = median of the paired "
       "differences). Instructions per call are exact (callgrind). `wrapper` is the closure API "
-      "(`poll_once`, closure assemblers), `wrapper_handler` the `Handler` API (criterion only).\n")
+      "(`poll_once`, closure assemblers), `wrapper_handler` the `Handler` API (`poll(Some(&handler))`, "
+      "`poll_assembled` with a generated `AeronFragmentAssembler`).\n")
     w("| call | object | variant | criterion raw | criterion wrapper | criterion overhead | "
       "interleaved raw | interleaved wrapper | **interleaved overhead** | instr raw | instr wrapper | instr overhead |")
     w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -375,8 +376,8 @@ if glob.glob(f"{out}/criterion/*") or timed:
             v = criterion(group, wname)
             handler = wname == "wrapper_handler"
             ir = instr.get(f"{cg}_raw")
-            iw = None if handler else instr.get(f"{cg}_wrapper")
-            t = None if handler else timed.get(cg)
+            iw = instr.get(f"{cg}_handler" if handler else f"{cg}_wrapper")
+            t = timed.get(f"{cg}_handler" if handler else cg)
             c_over = v - r if r is not None and v is not None else None
             if c_over is None and t is None:
                 continue

@@ -1,9 +1,11 @@
 //! Wrapper overhead of the hot-path calls, raw C against the wrapper on the same object,
 //! against an external media driver (`aeronmd`). Two modes:
 //!
-//! - `--mode time`: batches of raw and wrapper calls alternate (the order swapping every
+//! - `--mode time`: batches of raw and wrapper calls alternate (the order rotating every
 //!   round), so drift on a shared machine hits both alike; prints the median ns per call of
 //!   each side and the median of the paired differences, after a warm-up that wraps every log.
+//!   The polls also time their `Handler` form (`poll(Some(&handler))`, `poll_assembled`)
+//!   against the same raw batches, printed as `<name>_handler`.
 //! - `--mode count`: meant to run under `valgrind --tool=callgrind`, which counts
 //!   instructions exactly however noisy the machine; `scripts/bench.sh` reads the inclusive
 //!   cost of each `cg_*` function (one per variant, never inlined, looping over the calls)
@@ -182,6 +184,36 @@ fn cg_poll_no_data_wrapper(s: &AeronSubscription, total: &Cell<usize>, n: u64) {
     }
 }
 
+/// The `Handler` object of the `*_handler` variants: counts bytes like the closures.
+struct CountBytes(usize);
+
+impl AeronFragmentHandlerCallback for CountBytes {
+    fn handle_aeron_fragment_handler(&mut self, buffer: &[u8], _header: AeronHeader) {
+        self.0 += buffer.len();
+    }
+}
+
+#[inline(never)]
+fn cg_poll_handler(s: &AeronSubscription, handler: &Handler<CountBytes>, n: u64) {
+    for _ in 0..n {
+        black_box(s.poll(Some(handler), 1).unwrap());
+    }
+}
+
+#[inline(never)]
+fn cg_poll_no_data_handler(s: &AeronSubscription, handler: &Handler<CountBytes>, n: u64) {
+    for _ in 0..n {
+        black_box(s.poll(Some(handler), 10).unwrap());
+    }
+}
+
+#[inline(never)]
+fn cg_assembler_poll_handler(s: &AeronSubscription, asm: &AeronFragmentAssembler, n: u64) {
+    for _ in 0..n {
+        black_box(s.poll_assembled(asm, 1).unwrap());
+    }
+}
+
 #[inline(never)]
 fn cg_assembler_poll_raw(s: *mut sys::aeron_subscription_t, asm: *mut sys::aeron_fragment_assembler_t, n: u64) {
     for _ in 0..n {
@@ -264,13 +296,17 @@ impl Setup {
     }
 }
 
+type Side<'a> = Box<dyn FnMut(u64) -> u64 + 'a>;
+
 /// One raw/wrapper pair: `prepare(n)` readies a batch of `n` calls (untimed), `raw(n)` and
-/// `wrapper(n)` make them and return how many did their work.
+/// `wrapper(n)` (the closure API) make them and return how many did their work; `handler`,
+/// where there is one, is the same call through the `Handler` API.
 struct Pair<'a> {
     name: &'static str,
     prepare: Box<dyn Fn(u64) + 'a>,
-    raw: Box<dyn FnMut(u64) -> u64 + 'a>,
-    wrapper: Box<dyn FnMut(u64) -> u64 + 'a>,
+    raw: Side<'a>,
+    wrapper: Side<'a>,
+    handler: Option<Side<'a>>,
 }
 
 /// One prepared batch of `f`, checked; returns its duration.
@@ -355,6 +391,20 @@ fn main() {
     let assembler =
         std::cell::RefCell::new(AeronFragmentClosureAssembler::new().unwrap_or_else(|e| fail(&e.to_string())));
     let image = s.subscription.image_at_index(0).unwrap_or_else(|| fail("no image"));
+    // Handler objects, read through their raw pointers between batches only.
+    let handler = Handlers::leak(CountBytes(0));
+    let assembler_handler = Handlers::leak(CountBytes(0));
+    let generated_assembler =
+        AeronFragmentAssembler::new(Some(&assembler_handler)).unwrap_or_else(|e| fail(&e.to_string()));
+    let handler_bytes = |h: &Handler<CountBytes>| {
+        // SAFETY: the handler is alive (not released) and no poll runs while this reads it.
+        unsafe { (*h.as_raw().cast::<CountBytes>()).0 }
+    };
+    let handler_consumed = |h: &Handler<CountBytes>, poll: &mut dyn FnMut()| {
+        let before = handler_bytes(h);
+        poll();
+        ((handler_bytes(h) - before) / LENGTH) as u64
+    };
     let publish = |n| s.publish(n);
     let drain_first = |n: u64| {
         Setup::drain(&s.subscription);
@@ -367,24 +417,28 @@ fn main() {
             prepare: Box::new(room_p),
             raw: Box::new(|n| cg_offer_raw(raw_p, &message, n)),
             wrapper: Box::new(|n| cg_offer_wrapper(p, &message, n)),
+            handler: None,
         },
         Pair {
             name: "offer_exclusive",
             prepare: Box::new(room_x),
             raw: Box::new(|n| cg_offer_exclusive_raw(raw_x, &message, n)),
             wrapper: Box::new(|n| cg_offer_exclusive_wrapper(x, &message, n)),
+            handler: None,
         },
         Pair {
             name: "try_claim",
             prepare: Box::new(room_p),
             raw: Box::new(|n| cg_try_claim_raw(raw_p, &message, n)),
             wrapper: Box::new(|n| cg_try_claim_wrapper(p, &message, n)),
+            handler: None,
         },
         Pair {
             name: "try_claim_exclusive",
             prepare: Box::new(room_x),
             raw: Box::new(|n| cg_try_claim_exclusive_raw(raw_x, &message, n)),
             wrapper: Box::new(|n| cg_try_claim_exclusive_wrapper(x, &message, n)),
+            handler: None,
         },
         Pair {
             name: "poll_no_data",
@@ -407,12 +461,24 @@ fn main() {
                     0
                 }
             }),
+            handler: Some(Box::new(|n| {
+                let before = handler_bytes(&handler);
+                cg_poll_no_data_handler(&s.subscription, &handler, n);
+                if handler_bytes(&handler) == before {
+                    n
+                } else {
+                    0
+                }
+            })),
         },
         Pair {
             name: "poll",
             prepare: Box::new(publish),
             raw: Box::new(|n| consumed(&raw_total, &mut || cg_poll_raw(raw_sub, raw_total.as_ptr(), n))),
             wrapper: Box::new(|n| consumed(&total, &mut || cg_poll_wrapper(&s.subscription, &total, n))),
+            handler: Some(Box::new(|n| {
+                handler_consumed(&handler, &mut || cg_poll_handler(&s.subscription, &handler, n))
+            })),
         },
         Pair {
             name: "assembler_poll",
@@ -424,6 +490,11 @@ fn main() {
                     cg_assembler_poll_wrapper(&s.subscription, &mut asm, &total, n)
                 })
             }),
+            handler: Some(Box::new(|n| {
+                handler_consumed(&assembler_handler, &mut || {
+                    cg_assembler_poll_handler(&s.subscription, &generated_assembler, n)
+                })
+            })),
         },
         Pair {
             name: "image_assembler_poll",
@@ -439,6 +510,7 @@ fn main() {
                     cg_image_assembler_poll_wrapper(&image, &mut asm, &total, n)
                 })
             }),
+            handler: None,
         },
     ];
 
@@ -446,7 +518,11 @@ fn main() {
         // Under callgrind: the inclusive cost of each cg_* function over its calls.
         "count" => {
             for pair in &mut pairs {
-                for (side, f) in [("raw", &mut pair.raw), ("wrapper", &mut pair.wrapper)] {
+                let mut sides = vec![("raw", &mut pair.raw), ("wrapper", &mut pair.wrapper)];
+                if let Some(handler) = &mut pair.handler {
+                    sides.push(("handler", handler));
+                }
+                for (side, f) in sides {
                     for _ in 0..batches {
                         batch(pair.name, side, &*pair.prepare, &mut **f);
                     }
@@ -454,35 +530,46 @@ fn main() {
                 }
             }
         }
-        // Interleaved timing: raw and wrapper batches alternate (order swapped every round),
-        // so drift on a shared machine hits both alike; the overhead is the median of the
-        // per-round differences.
+        // Interleaved timing: raw and wrapper (and handler) batches alternate (the order
+        // rotating every round), so drift on a shared machine hits all alike; the overhead is
+        // the median of the per-round differences to raw. The handler variant prints as
+        // `<name>_handler`.
         "time" => {
             for pair in &mut pairs {
-                let (mut raw, mut wrapper, mut diff) = (Vec::new(), Vec::new(), Vec::new());
+                let n_sides = 2 + pair.handler.is_some() as usize;
+                let mut ns: Vec<Vec<f64>> = vec![Vec::new(); n_sides];
+                let mut diff: Vec<Vec<f64>> = vec![Vec::new(); n_sides];
                 for round in 0..warmup + rounds {
                     let per_call = |d: Duration| d.as_secs_f64() * 1e9 / BATCH as f64;
-                    let (r, w) = if round % 2 == 0 {
-                        let r = batch(pair.name, "raw", &*pair.prepare, &mut *pair.raw);
-                        (r, batch(pair.name, "wrapper", &*pair.prepare, &mut *pair.wrapper))
-                    } else {
-                        let w = batch(pair.name, "wrapper", &*pair.prepare, &mut *pair.wrapper);
-                        (batch(pair.name, "raw", &*pair.prepare, &mut *pair.raw), w)
-                    };
+                    let mut took = vec![0.0; n_sides];
+                    for k in 0..n_sides {
+                        let side = (round + k) % n_sides;
+                        let (label, f) = match side {
+                            0 => ("raw", &mut pair.raw),
+                            1 => ("wrapper", &mut pair.wrapper),
+                            _ => ("handler", pair.handler.as_mut().expect("a handler side")),
+                        };
+                        took[side] = per_call(batch(pair.name, label, &*pair.prepare, &mut **f));
+                    }
                     if round < warmup {
                         continue;
                     }
-                    raw.push(per_call(r));
-                    wrapper.push(per_call(w));
-                    diff.push(per_call(w) - per_call(r));
+                    for side in 0..n_sides {
+                        ns[side].push(took[side]);
+                        diff[side].push(took[side] - took[0]);
+                    }
                 }
-                println!(
-                    "time {} raw_ns {:.3} wrapper_ns {:.3} overhead_ns {:.3}",
-                    pair.name,
-                    median(&mut raw),
-                    median(&mut wrapper),
-                    median(&mut diff)
-                );
+                let raw = median(&mut ns[0]);
+                for side in 1..n_sides {
+                    let suffix = if side == 1 { "" } else { "_handler" };
+                    println!(
+                        "time {}{suffix} raw_ns {:.3} wrapper_ns {:.3} overhead_ns {:.3}",
+                        pair.name,
+                        raw,
+                        median(&mut ns[side]),
+                        median(&mut diff[side])
+                    );
+                }
             }
         }
         other => fail(&format!("unknown --mode {other:?}\n{usage}")),

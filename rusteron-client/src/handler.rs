@@ -76,6 +76,15 @@ impl<T: Send + 'static> Handler<T> {
     }
 }
 
+/// The error of a call given a released handler (`InvalidArgument`). Out of line and cold,
+/// so that the generated polls stay small enough to inline.
+#[doc(hidden)]
+#[cold]
+#[inline(never)]
+pub fn released_handler_error() -> AeronCError {
+    AeronCError::with_message(AeronErrorType::InvalidArgument, "handler was released")
+}
+
 impl<T> fmt::Debug for Handler<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handler")

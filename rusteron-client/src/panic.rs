@@ -8,9 +8,15 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::ptr::NonNull;
+
+use crate::handler::Handler;
 
 thread_local! {
-    static STASHED: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
+    /// The first panic caught during a [`call_and_resume`] on this thread, as the raw
+    /// pointer of its `Box`: a type without a destructor, so accessing it needs no check of
+    /// the thread-local's registration state (this is on the path of every such call).
+    static STASHED: Cell<Option<NonNull<dyn Any + Send>>> = const { Cell::new(None) };
     static DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
@@ -22,11 +28,10 @@ pub fn catch_in_callback<R>(fallback: R, body: impl FnOnce() -> R) -> R {
         Ok(value) => value,
         Err(payload) => {
             if DEPTH.with(Cell::get) > 0 {
-                STASHED.with(|s| {
-                    // Keep the first panic; later ones in the same call are dropped.
-                    let first = s.take();
-                    s.set(Some(first.unwrap_or(payload)));
-                });
+                // Keep the first panic; later ones in the same call are dropped.
+                if STASHED.with(Cell::get).is_none() {
+                    STASHED.with(|s| s.set(Some(NonNull::from(Box::leak(payload)))));
+                }
             } else {
                 log::error!(
                     "panic in an Aeron callback on a C thread (ignored, the callback returned a neutral value): {}",
@@ -44,10 +49,20 @@ pub fn call_and_resume<R>(call: impl FnOnce() -> R) -> R {
     DEPTH.with(|d| d.set(d.get() + 1));
     let result = call();
     DEPTH.with(|d| d.set(d.get() - 1));
-    if let Some(payload) = STASHED.with(Cell::take) {
-        resume_unwind(payload);
+    // Read first: no store on the path without a panic.
+    if STASHED.with(Cell::get).is_some() {
+        resume_stashed();
     }
     result
+}
+
+#[cold]
+#[inline(never)]
+fn resume_stashed() -> ! {
+    let payload = STASHED.with(Cell::take).expect("a stashed panic");
+    // SAFETY: the pointer comes from Box::leak in catch_in_callback and was taken out of the
+    // stash just now, so this is its only owner.
+    resume_unwind(unsafe { Box::from_raw(payload.as_ptr()) })
 }
 
 /// State of a closure passed for the duration of one C call (`poll_once` & co): the panic
@@ -83,6 +98,57 @@ impl<'a, F> ClosureCall<'a, F> {
     }
 
     /// Resumes a panic raised during the call.
+    #[inline(always)]
+    pub fn finish(self) {
+        if let Some(payload) = self.panic {
+            resume_unwind(payload);
+        }
+    }
+}
+
+/// A [`Handler`] lent to C for the duration of one call whose callbacks run only during
+/// that call, on the calling thread (the generated polls): C's `clientd` is the address of
+/// this value on the caller's stack, so a panic is kept here, with no thread-local involved.
+/// As with [`catch_in_callback`], the handler keeps being called after a panic (its first
+/// panic is kept, later ones are dropped), and [`finish`](Self::finish) resumes it.
+pub struct HandlerCall<H> {
+    handler: *mut H,
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+impl<H> HandlerCall<H> {
+    /// Lends `handler` (or nothing) for one call. The caller must refuse a released
+    /// handler before handing this value to C.
+    #[inline(always)]
+    pub fn new(handler: Option<&Handler<H>>) -> Self {
+        HandlerCall {
+            handler: handler.map_or(std::ptr::null_mut(), |h| h.as_raw().cast()),
+            panic: None,
+        }
+    }
+
+    /// Runs the handler from a trampoline, catching a panic; returns `fallback` after one.
+    ///
+    /// # Safety
+    /// `self` was built from a live, unreleased handler that nothing else uses while this
+    /// runs (C calls it from the thread that made the call, one callback at a time).
+    #[inline(always)]
+    pub unsafe fn invoke<R>(&mut self, fallback: R, body: impl FnOnce(&mut H) -> R) -> R {
+        // SAFETY: see the contract above.
+        let handler = unsafe { &mut *self.handler };
+        match catch_unwind(AssertUnwindSafe(|| body(handler))) {
+            Ok(value) => value,
+            Err(payload) => {
+                // Keep the first panic; later ones in the same call are dropped.
+                if self.panic.is_none() {
+                    self.panic = Some(payload);
+                }
+                fallback
+            }
+        }
+    }
+
+    /// Resumes a panic raised by the handler during the call.
     #[inline(always)]
     pub fn finish(self) {
         if let Some(payload) = self.panic {

@@ -46,7 +46,7 @@ use rusteron_sys::{
 use crate::error::{check, AeronCError, AeronErrorType};
 use crate::handler::Handler;
 use crate::panic::{call_and_resume, ClosureCall};
-use crate::publication::await_added;
+use crate::publication::{await_added, DATA_HEADER_LENGTH};
 use crate::resource::ManagedCResource;
 use crate::{
     aeron_fragment_handler_callback_for_once_closure, Aeron, AeronAsyncDestination, AeronAvailableImageCallback,
@@ -280,6 +280,78 @@ unsafe extern "C" fn forward_controlled(
     }
 }
 
+/// Offset of the flags byte in the data frame header (after `frame_length: i32` and
+/// `version: i8`).
+const FLAGS_OFFSET: usize = 5;
+/// `BEGIN | END`: the frame carries a whole message.
+const UNFRAGMENTED: u8 = 0x80 | 0x40;
+
+/// True when the fragment a poll handed to its handler is a whole message. `buffer` is the
+/// payload C's term reader passes, which sits in the log right after its data frame header
+/// (the `header->frame` the C assemblers read the same flags from).
+///
+/// # Safety
+/// `buffer` is the payload pointer of a fragment handler called by an image or
+/// subscription poll (never a reassembled message).
+#[inline(always)]
+unsafe fn is_unfragmented(buffer: *const u8) -> bool {
+    // SAFETY: see the contract: the DATA_HEADER_LENGTH bytes before `buffer` are its frame
+    // header, in the mapped log.
+    let flags = unsafe { *buffer.sub(DATA_HEADER_LENGTH - FLAGS_OFFSET) };
+    flags & UNFRAGMENTED == UNFRAGMENTED
+}
+
+/// What a closure assembler's poll hands C as `clientd`: the closure of this poll and the
+/// C assembler that takes the fragments of longer messages.
+struct AssemblerPoll<'a, F> {
+    call: ClosureCall<'a, F>,
+    assembler: *mut c_void,
+}
+
+/// Handler of a closure assembler's poll: a whole message goes straight to the closure, a
+/// fragment to the C assembler, which calls the closure (through the delegate) once the
+/// message is complete. Same routing as the C assembler's own handler, one call less.
+unsafe extern "C" fn assemble_fragment<F: FnMut(&[u8], AeronHeader)>(
+    clientd: *mut c_void,
+    buffer: *const u8,
+    length: usize,
+    header: *mut aeron_header_t,
+) {
+    let poll = clientd as *mut AssemblerPoll<'_, F>;
+    // SAFETY: clientd is the AssemblerPoll on the stack of the poll in progress (same
+    // thread), and C calls this handler from aeron_subscription_poll/aeron_image_poll.
+    unsafe {
+        if is_unfragmented(buffer) {
+            aeron_fragment_handler_callback_for_once_closure::<F>(
+                std::ptr::addr_of_mut!((*poll).call).cast(),
+                buffer,
+                length,
+                header,
+            )
+        } else {
+            aeron_fragment_assembler_handler((*poll).assembler, buffer, length, header)
+        }
+    }
+}
+
+/// [`assemble_fragment`] for the controlled assembler.
+unsafe extern "C" fn assemble_controlled<F: FnMut(&[u8], AeronHeader) -> ControlledPollAction>(
+    clientd: *mut c_void,
+    buffer: *const u8,
+    length: usize,
+    header: *mut aeron_header_t,
+) -> aeron_controlled_fragment_handler_action_t {
+    let poll = clientd as *mut AssemblerPoll<'_, F>;
+    // SAFETY: as in assemble_fragment, with the controlled polls.
+    unsafe {
+        if is_unfragmented(buffer) {
+            controlled_closure::<F>(std::ptr::addr_of_mut!((*poll).call).cast(), buffer, length, header)
+        } else {
+            aeron_controlled_fragment_assembler_handler((*poll).assembler, buffer, length, header)
+        }
+    }
+}
+
 /// Closure trampoline of the controlled assembler: a panic aborts (the fragment stays
 /// unconsumed) and is resumed after C returns.
 unsafe extern "C" fn controlled_closure<F: FnMut(&[u8], AeronHeader) -> ControlledPollAction>(
@@ -304,7 +376,7 @@ unsafe extern "C" fn controlled_closure<F: FnMut(&[u8], AeronHeader) -> Controll
 
 macro_rules! closure_assembler {
     ($(#[$doc:meta])* $name:ident, $c_ty:ty, $fn_ty:ty, $forward:ident, $create:ident, $delete:ident,
-     $delete_session:ident, $c_handler:ident, $sub_poll:ident, $image_poll:ident,
+     $delete_session:ident, $assemble:ident, $sub_poll:ident, $image_poll:ident,
      $bound:path, $trampoline:ident) => {
         $(#[$doc])*
         pub struct $name {
@@ -347,8 +419,8 @@ macro_rules! closure_assembler {
                 fragment_limit: usize,
             ) -> Result<i32, AeronCError> {
                 let sub = subscription.checked_ptr()?;
-                // SAFETY: sub is open; clientd is this assembler, as $c_handler expects.
-                self.run(handler, |clientd| unsafe { $sub_poll(sub, Some($c_handler), clientd, fragment_limit) })
+                // SAFETY: sub is open; clientd is the AssemblerPoll $assemble expects.
+                self.run(handler, |clientd| unsafe { $sub_poll(sub, Some($assemble::<F>), clientd, fragment_limit) })
             }
 
             /// Like [`poll`](Self::poll), on one image.
@@ -360,8 +432,8 @@ macro_rules! closure_assembler {
                 fragment_limit: usize,
             ) -> Result<i32, AeronCError> {
                 let image = image.checked_ptr()?;
-                // SAFETY: image is open; clientd is this assembler, as $c_handler expects.
-                self.run(handler, |clientd| unsafe { $image_poll(image, Some($c_handler), clientd, fragment_limit) })
+                // SAFETY: image is open; clientd is the AssemblerPoll $assemble expects.
+                self.run(handler, |clientd| unsafe { $image_poll(image, Some($assemble::<F>), clientd, fragment_limit) })
             }
 
             /// Frees the reassembly buffer of `session_id` (e.g. after its image left).
@@ -370,17 +442,24 @@ macro_rules! closure_assembler {
                 unsafe { $delete_session(self.assembler.as_ptr(), session_id) }
             }
 
+            /// Runs `poll` with an [`AssemblerPoll`] as clientd: whole messages reach the
+            /// closure directly, fragments through the C assembler and its delegate.
             #[inline]
             fn run<F: $bound>(&mut self, mut handler: F, poll: impl FnOnce(*mut c_void) -> c_int) -> Result<i32, AeronCError> {
-                let mut call = ClosureCall::new(&mut handler);
+                let mut state = AssemblerPoll {
+                    call: ClosureCall::new(&mut handler),
+                    assembler: self.assembler.as_ptr().cast(),
+                };
+                let state_ptr = &mut state as *mut AssemblerPoll<'_, F>;
                 // SAFETY: the delegate lives as long as self; `&mut self` excludes other polls.
                 let delegate = unsafe { self.delegate.as_ref() };
-                delegate.clientd.set(&mut call as *mut ClosureCall<'_, F> as *mut c_void);
+                // SAFETY: state_ptr is valid; the call inside it is what the delegate forwards to.
+                delegate.clientd.set(unsafe { std::ptr::addr_of_mut!((*state_ptr).call) }.cast());
                 delegate.handler.set(Some($trampoline::<F> as $fn_ty));
-                let result = poll(self.assembler.as_ptr().cast());
+                let result = poll(state_ptr.cast());
                 delegate.handler.set(None);
                 delegate.clientd.set(null_mut());
-                call.finish();
+                state.call.finish();
                 check(result)
             }
         }
@@ -421,7 +500,7 @@ closure_assembler!(
     aeron_fragment_assembler_create,
     aeron_fragment_assembler_delete,
     aeron_fragment_assembler_delete_session_buffer,
-    aeron_fragment_assembler_handler,
+    assemble_fragment,
     aeron_subscription_poll,
     aeron_image_poll,
     FnMut(&[u8], AeronHeader),
@@ -438,7 +517,7 @@ closure_assembler!(
     aeron_controlled_fragment_assembler_create,
     aeron_controlled_fragment_assembler_delete,
     aeron_controlled_fragment_assembler_delete_session_buffer,
-    aeron_controlled_fragment_assembler_handler,
+    assemble_controlled,
     aeron_subscription_controlled_poll,
     aeron_image_controlled_poll,
     FnMut(&[u8], AeronHeader) -> ControlledPollAction,

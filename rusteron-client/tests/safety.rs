@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rusteron_client::subscription::AeronFragmentClosureAssembler;
+use rusteron_client::subscription::{AeronFragmentClosureAssembler, ControlledPollAction};
 use rusteron_client::*;
 use rusteron_media_driver::launch_for_tests;
 use rusteron_media_driver::testing::{client, wait_until, TIMEOUT};
@@ -271,6 +271,66 @@ fn panics_in_poll_callbacks_resume_on_the_polling_thread() -> Result<(), AeronCE
     assert_eq!(panic_text(payload), "supplier");
     round_trip(&publication, &subscription, b"after supplier");
     handler.release();
+    Ok(())
+}
+
+#[test]
+fn a_panicking_handler_lent_to_a_poll_resumes_once_c_returns() -> Result<(), AeronCError> {
+    let driver = launch_for_tests()?;
+    let aeron = client(&driver)?;
+    let subscription = subscribe(&aeron)?;
+    let publication = aeron.add_publication(c"aeron:ipc", STREAM, TIMEOUT)?;
+    let none = Handlers::no_reserved_value_supplier_handler();
+    wait_until("connection", || publication.is_connected());
+    for m in [b"one", b"two"] {
+        wait_until("offer", || publication.offer(m, none).is_ok());
+    }
+    // A fragment handler that panics keeps receiving the rest of the poll; the first panic
+    // resumes after C returns, on this thread.
+    let seen: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let sink = seen.clone();
+    let mut handler = Handlers::leak(move |b: &[u8], _: AeronHeader| {
+        sink.lock().unwrap().push(b.to_vec());
+        panic!("handler saw {}", String::from_utf8_lossy(b));
+    });
+    let start = Instant::now();
+    let payload = loop {
+        match catch_unwind(AssertUnwindSafe(|| subscription.poll(Some(&handler), 10))) {
+            Err(payload) => break payload,
+            Ok(read) => assert_eq!(read?, 0, "a fragment was read without a panic"),
+        }
+        assert!(start.elapsed() < TIMEOUT, "the messages never arrived");
+    };
+    assert_eq!(panic_text(payload), "handler saw one");
+    assert_eq!(*seen.lock().unwrap(), vec![b"one".to_vec(), b"two".to_vec()]);
+
+    // A controlled handler that panics aborts the poll: the fragment stays for the next one.
+    let image = subscription.image_at_index(0).expect("an image");
+    wait_until("offer", || publication.offer(b"three", none).is_ok());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let sink = seen.clone();
+    let mut controlled = Handlers::leak(move |b: &[u8], _: AeronHeader| {
+        if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+            panic!("controlled handler");
+        }
+        sink.lock().unwrap().push(b.to_vec());
+        ControlledPollAction::AERON_ACTION_CONTINUE
+    });
+    let position = image.position();
+    let payload = loop {
+        match catch_unwind(AssertUnwindSafe(|| image.controlled_poll(Some(&controlled), 10))) {
+            Err(payload) => break payload,
+            Ok(read) => assert_eq!(read?, 0, "a fragment was read without a panic"),
+        }
+        assert!(start.elapsed() < TIMEOUT, "the message never arrived");
+    };
+    assert_eq!(panic_text(payload), "controlled handler");
+    assert_eq!(image.position(), position, "the aborted fragment was consumed");
+    assert_eq!(image.controlled_poll(Some(&controlled), 10)?, 1);
+    assert_eq!(seen.lock().unwrap().last().map(Vec::as_slice), Some(&b"three"[..]));
+    handler.release();
+    controlled.release();
     Ok(())
 }
 

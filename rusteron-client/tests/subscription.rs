@@ -194,6 +194,72 @@ fn assemblers_reassemble_a_message_many_times_the_mtu_over_ipc() -> Result<(), A
 }
 
 #[test]
+fn closure_assemblers_pass_whole_messages_through_and_reassemble_long_ones_in_order() -> Result<(), AeronCError> {
+    // Whole messages take the assemblers' direct route to the closure, longer ones the C
+    // assembler: interleaved, on subscriptions and images, with polls that stop mid-message.
+    let (_driver, aeron) = driver_and_client()?;
+    let stream = 3010;
+    let subscriptions = [
+        subscribe(&aeron, c"aeron:ipc", stream)?,
+        subscribe(&aeron, c"aeron:ipc", stream)?,
+        subscribe(&aeron, c"aeron:ipc", stream)?,
+        subscribe(&aeron, c"aeron:ipc", stream)?,
+    ];
+    let publication = aeron.add_publication(c"aeron:ipc", stream, TIMEOUT)?;
+    wait_until("connection", || {
+        publication.is_connected() && subscriptions.iter().all(|s| s.is_connected())
+    });
+    let max_payload = publication.constants()?.max_payload_length();
+    let messages = [
+        b"first".to_vec(),
+        pattern(3 * max_payload + 17, 3),
+        Vec::new(),
+        pattern(max_payload, 4),
+        pattern(max_payload + 1, 5),
+        b"last".to_vec(),
+    ];
+    let mut expected = Vec::new();
+    for m in &messages {
+        expected.push((m.clone(), offer(&publication, m)?));
+    }
+    let images: Vec<AeronImage> = subscriptions[2..]
+        .iter()
+        .map(|s| s.image_at_index(0).expect("one image"))
+        .collect();
+    let mut assembler = AeronFragmentClosureAssembler::new()?;
+    let mut controlled = AeronControlledFragmentClosureAssembler::new()?;
+    for variant in 0..4 {
+        let mut received: Vec<(Vec<u8>, i64)> = Vec::new();
+        poll_until("every message", || {
+            let mut push = |b: &[u8], h: AeronHeader| received.push((b.to_vec(), h.position()));
+            match variant {
+                0 => assembler.poll(&subscriptions[0], &mut push, 1)?,
+                1 => controlled.poll(
+                    &subscriptions[1],
+                    |b: &[u8], h: AeronHeader| {
+                        push(b, h);
+                        CONTINUE
+                    },
+                    1,
+                )?,
+                2 => assembler.poll_image(&images[0], &mut push, 3)?,
+                _ => controlled.poll_image(
+                    &images[1],
+                    |b: &[u8], h: AeronHeader| {
+                        push(b, h);
+                        CONTINUE
+                    },
+                    3,
+                )?,
+            };
+            Ok(received.len() >= messages.len())
+        });
+        assert_eq!(received, expected, "variant {variant}");
+    }
+    Ok(())
+}
+
+#[test]
 fn closure_assembler_over_udp_loopback_with_small_mtu() -> Result<(), AeronCError> {
     let (_driver, aeron) = driver_and_client()?;
     let channel = CString::new(format!("aeron:udp?endpoint=localhost:{}|mtu=1408", free_udp_port())).unwrap();

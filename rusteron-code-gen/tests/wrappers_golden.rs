@@ -128,7 +128,16 @@ fn generated_items_have_the_expected_shapes() {
     // Registering a handler keeps it alive; sync callbacks get a closure variant.
     has("H0: AeronErrorHandlerCallback + Send + 'static");
     has("pub fn poll_errors_once<F: FnMut(&[u8], AeronHeader)>(");
+    // Other synchronous callbacks resume panics through the thread-local.
     has("crate::panic::call_and_resume(");
+    // Image and subscription polls lend their handler through a HandlerCall on the stack.
+    has("pub fn poll<H0: AeronFragmentHandlerCallback>(&self, handler: Option<&crate::Handler<H0>>, fragment_limit: usize) -> Result<i32, crate::AeronCError>");
+    has("let mut handler_call = crate::panic::HandlerCall::new(handler);");
+    has("Some(aeron_fragment_handler_callback_for_handler_call::<H0>)");
+    has("handler_call.finish();");
+    has(
+        "pub unsafe extern \"C\" fn aeron_fragment_handler_callback_for_handler_call<H: AeronFragmentHandlerCallback>(",
+    );
     // Raw pointers the generator cannot type make the method unsafe.
     has("pub unsafe fn raw(");
 }

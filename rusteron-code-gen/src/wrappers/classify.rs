@@ -51,6 +51,9 @@ impl CallbackType {
     pub fn closure_trampoline(&self) -> String {
         format!("aeron_{}_callback_for_once_closure", self.short)
     }
+    pub fn handler_call_trampoline(&self) -> String {
+        format!("aeron_{}_callback_for_handler_call", self.short)
+    }
     pub fn no_handler_fn(&self) -> String {
         format!("no_{}_handler", self.short)
     }

@@ -60,10 +60,27 @@ struct Pieces {
     after_success: Vec<TokenStream>,
     outs: Vec<(TokenStream, TokenStream)>,
     uses_handler_sync: bool,
+    /// Statements right after the C call (resuming a lent handler's panic).
+    after_call: Vec<TokenStream>,
 }
 
 fn ident(name: &str) -> proc_macro2::Ident {
     format_ident!("{}", super::names::safe_method_name(name))
+}
+
+/// True for the polls of subscriptions and images (`aeron_subscription_poll`,
+/// `aeron_image_controlled_poll`, `..._block_poll` ...): C calls nothing but their handler
+/// during them, on the calling thread, so a `Handler` is lent through a `HandlerCall` on the
+/// caller's stack instead of `call_and_resume`'s thread-local. Other synchronous methods keep
+/// `call_and_resume`: C may run registered callbacks during them (an archive's persistent
+/// subscription runs its listener inside its poll), whose panics need the thread-local to
+/// reach the caller, and some (`revoke`, `async_remove_*`) even hand their callback to the
+/// conductor thread.
+fn lends_handlers(plan: &Plan) -> bool {
+    let f = &plan.function.name;
+    plan.synchronous_callbacks
+        && (f.starts_with("aeron_subscription_") || f.starts_with("aeron_image_"))
+        && f.ends_with("_poll")
 }
 
 /// Builds the pieces for `plan`'s arguments. `closure_for` turns the one handler argument
@@ -169,18 +186,29 @@ fn pieces(plan: &Plan, paths: &Paths, closed_ret: &TokenStream, register_on: &To
                             #register_on(dep);
                         }
                     });
+                } else if lends_handlers(plan) {
+                    p.generics.push(quote!(#g: #tr));
+                    let call_tramp = paths.callback_item(callback, cb.handler_call_trampoline());
+                    let call = format_ident!("{}_call", id.to_string().trim_end_matches('_'));
+                    p.before.push(quote! {
+                        let mut #call = #rt::panic::HandlerCall::new(#id);
+                        let (#f, #d): (#c_ty, *mut ::std::ffi::c_void) = match #id {
+                            Some(handler) if !handler.is_released() => (
+                                Some(#call_tramp::<#g>),
+                                &mut #call as *mut #rt::panic::HandlerCall<#g> as *mut ::std::ffi::c_void,
+                            ),
+                            Some(_) => return Err(#rt::handler::released_handler_error()),
+                            None => (None, ::std::ptr::null_mut()),
+                        };
+                    });
+                    p.after_call.push(quote!(#call.finish();));
                 } else {
                     p.uses_handler_sync = true;
                     p.generics.push(quote!(#g: #tr));
                     p.before.push(quote! {
                         let (#f, #d): (#c_ty, *mut ::std::ffi::c_void) = match #id {
                             Some(handler) if !handler.is_released() => (Some(#tramp::<#g>), handler.as_raw()),
-                            Some(_) => {
-                                return Err(#rt::AeronCError::with_message(
-                                    #rt::AeronErrorType::InvalidArgument,
-                                    "handler was released",
-                                ));
-                            }
+                            Some(_) => return Err(#rt::handler::released_handler_error()),
                             None => (None, ::std::ptr::null_mut()),
                         };
                     });
@@ -342,6 +370,7 @@ fn method(plan: &Plan, paths: &Paths, name: &str, closure: bool) -> TokenStream 
         mut c_args,
         after_success,
         uses_handler_sync,
+        after_call,
         ..
     } = p;
     let self_param = if receiver { quote!(&self,) } else { quote!() };
@@ -366,7 +395,11 @@ fn method(plan: &Plan, paths: &Paths, name: &str, closure: bool) -> TokenStream 
     } else {
         quote!(unsafe { #call })
     };
-    let finish = if closure { quote!(__call.finish();) } else { quote!() };
+    let finish = if closure {
+        quote!(__call.finish();)
+    } else {
+        quote!(#(#after_call)*)
+    };
     let status = matches!(plan.ret, Ret::Status);
     let ret_ty = if is_result {
         quote!(Result<#ok_ty, #rt::AeronCError>)
@@ -396,11 +429,19 @@ fn method(plan: &Plan, paths: &Paths, name: &str, closure: bool) -> TokenStream 
     } else {
         quote!()
     };
+    // A poll lending a handler is a hot path called from several places with the same
+    // handler type, where LLVM would keep it out of line: it is a few instructions around
+    // the C call, so it always inlines, like the closure variants (one caller each) do.
+    let inline = if !closure && !after_call.is_empty() {
+        quote!(#[inline(always)])
+    } else {
+        quote!(#[inline])
+    };
     quote! {
         #(#docs)*
         #once_doc
         #safety
-        #[inline]
+        #inline
         #[allow(clippy::too_many_arguments, unused_unsafe, clippy::let_unit_value, unused_mut, unused_variables)]
         pub #unsafety fn #fname #gens(#self_param #(#params),*) -> #ret_ty {
             #self_check

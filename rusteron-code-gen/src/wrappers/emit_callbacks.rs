@@ -128,6 +128,7 @@ pub fn callback_items(cb: &CallbackType, paths: &Paths, wrappers: &BTreeMap<Stri
     let method = format_ident!("{}", cb.method_name());
     let trampoline = format_ident!("{}", cb.trampoline());
     let closure_trampoline = format_ident!("{}", cb.closure_trampoline());
+    let handler_call_trampoline = format_ident!("{}", cb.handler_call_trampoline());
     let args = callback_args(cb, wrappers);
     let names: Vec<_> = args.iter().map(|a| arg_name(cb, a)).collect();
     let types: Vec<_> = args.iter().map(|a| arg_type(cb, a, paths, wrappers)).collect();
@@ -154,6 +155,7 @@ pub fn callback_items(cb: &CallbackType, paths: &Paths, wrappers: &BTreeMap<Stri
         quote!(#n: #t)
     });
     let c_params2 = c_params.clone();
+    let c_params3 = c_params.clone();
     let clientd = format_ident!(
         "{}",
         super::names::safe_method_name(&cb.callback.params[cb.clientd_index].name)
@@ -226,6 +228,17 @@ pub fn callback_items(cb: &CallbackType, paths: &Paths, wrappers: &BTreeMap<Stri
             // SAFETY: clientd is the ClosureCall on the caller's stack for this C call.
             let call = &mut *(#clientd as *mut #rt::panic::ClosureCall<'_, F>);
             call.invoke(#fallback, |f| f(#(#conversions),*))
+        }
+
+        /// Trampoline for a `Handler` lent for the duration of one call (the polls):
+        /// catches panics into the caller's stack, not a thread-local.
+        #[doc(hidden)]
+        #[allow(unused_variables, clippy::missing_safety_doc)]
+        pub unsafe extern "C" fn #handler_call_trampoline<H: #trait_name>(#(#c_params3),*) #ret {
+            // SAFETY: clientd is the HandlerCall on the caller's stack for this C call, built
+            // from a live handler that only this thread uses while C runs the call.
+            let call = &mut *(#clientd as *mut #rt::panic::HandlerCall<H>);
+            call.invoke(#fallback, |handler| handler.#method(#(#conversions),*))
         }
 
     }
