@@ -63,6 +63,11 @@ const PUBLICATION: &[(&str, &str)] = &[
         "aeron_exclusive_publication_append_padding",
         "negative results must become typed errors (generated: raw i64, 0 when closed)",
     ),
+    (
+        "aeron_exclusive_publication_revoke",
+        "closes and frees the C publication the wrapper still owns (freed twice on drop) and calls \
+     its notification later, on the conductor thread; revoke() sets revoke-on-close and closes the handle",
+    ),
 ];
 /// Subscriptions, images and fragment assemblers (src/subscription.rs).
 const SUBSCRIPTION: &[(&str, &str)] = &[
@@ -146,6 +151,26 @@ const COUNTERS: &[(&str, &str)] = &[
 const URI: &[(&str, &str)] = &[];
 /// The rest: process-wide hooks that are not safe to expose as methods.
 const MISC: &[(&str, &str)] = &[
+    (
+        "aeron_async_remove_publication",
+        "frees the C publication a wrapper may still own (freed twice on drop) and calls its \
+     notification later on the conductor thread; close the wrapper instead",
+    ),
+    (
+        "aeron_async_remove_exclusive_publication",
+        "frees the C publication a wrapper may still own (freed twice on drop) and calls its \
+     notification later on the conductor thread; close the wrapper instead",
+    ),
+    (
+        "aeron_async_remove_subscription",
+        "frees the C subscription a wrapper may still own (freed twice on drop) and calls its \
+     notification later on the conductor thread; close the wrapper instead",
+    ),
+    (
+        "aeron_async_remove_counter",
+        "frees the C counter a wrapper may still own (freed twice on drop) and calls its \
+     notification later on the conductor thread; close the wrapper instead",
+    ),
     (
         "aeron_context_init",
         "installs a logging error handler: C's default prints and calls exit(), killing the process",

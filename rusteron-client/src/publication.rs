@@ -462,6 +462,17 @@ impl AeronExclusivePublication {
         // SAFETY: ptr is open.
         position_result(unsafe { aeron_exclusive_publication_append_padding(ptr, length) })
     }
+
+    /// Revokes the publication: closes this handle (every clone then fails with
+    /// `ResourceClosed`) and, when the C publication is released at the last handle, the
+    /// driver revokes it — subscribers' images end at once instead of draining what is
+    /// left, and report [`AeronImage::is_publication_revoked`](crate::AeronImage::is_publication_revoked).
+    pub fn revoke(&self) -> Result<(), AeronCError> {
+        let ptr = self.checked_ptr()?;
+        // SAFETY: ptr is open; this only sets a flag the close reads.
+        unsafe { rusteron_sys::aeron_exclusive_publication_revoke_on_close(ptr) };
+        self.close().map(|_| ())
+    }
 }
 
 /// Polls an async add until it completes; on timeout cancels it so the driver removes a

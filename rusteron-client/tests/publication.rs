@@ -340,3 +340,31 @@ fn hot_paths_do_not_allocate() -> Result<(), AeronCError> {
     assert_eq!(received_bytes, fragments * message.len());
     Ok(())
 }
+
+#[test]
+fn revoke_closes_the_handle_and_revokes_the_publication_for_subscribers() -> Result<(), AeronCError> {
+    let (_driver, aeron) = driver_and_client()?;
+    let subscription = subscribe(&aeron, c"aeron:ipc", 2010)?;
+    let publication = aeron.add_exclusive_publication(c"aeron:ipc", 2010, TIMEOUT)?;
+    wait_until("connection", || publication.is_connected());
+    let none = Handlers::no_reserved_value_supplier_handler();
+    retry(|| publication.offer(b"before revoke", none))?;
+    wait_until("the image", || subscription.image_count().unwrap_or(0) == 1);
+    let image = subscription.images()?.remove(0);
+    assert!(!image.is_publication_revoked());
+
+    let clone = publication.clone();
+    publication.revoke()?;
+    assert!(clone.is_closed(), "every clone is closed");
+    assert_eq!(
+        clone.offer(b"x", none).unwrap_err().kind(),
+        AeronErrorType::ResourceClosed
+    );
+    assert_eq!(clone.revoke().unwrap_err().kind(), AeronErrorType::ResourceClosed);
+    drop(publication);
+    drop(clone);
+    // The C publication is released (and revoked) with the last handle: the image says so.
+    wait_until("the revocation", || image.is_publication_revoked());
+    wait_until("the image to go", || subscription.image_count().unwrap_or(1) == 0);
+    Ok(())
+}

@@ -74,8 +74,7 @@ fn ident(name: &str) -> proc_macro2::Ident {
 /// caller's stack instead of `call_and_resume`'s thread-local. Other synchronous methods keep
 /// `call_and_resume`: C may run registered callbacks during them (an archive's persistent
 /// subscription runs its listener inside its poll), whose panics need the thread-local to
-/// reach the caller, and some (`revoke`, `async_remove_*`) even hand their callback to the
-/// conductor thread.
+/// reach the caller.
 fn lends_handlers(plan: &Plan) -> bool {
     let f = &plan.function.name;
     plan.synchronous_callbacks
