@@ -473,7 +473,7 @@ if glob.glob(f"{out}/throughput-*.log"):
       "(both halves of a round see about the same load from the rest of the machine).\n")
     w("| publication | C | Rust | ratio of medians Rust/C | median of the rounds' ratios | rounds (C; Rust, M msgs/s) |")
     w("|---|---:|---:|---:|---:|---|")
-    for kind, label in (("exclusive", "exclusive, try_claim + commit"), ("concurrent", "concurrent, offer")):
+    for kind, label in (("exclusive", "exclusive: C try_claim + commit, Rust try_claim_with"), ("concurrent", "concurrent, offer")):
         def rates(impl):
             files = sorted(glob.glob(f"{out}/throughput-{kind}-{impl}-*.log"),
                            key=lambda f: int(re.findall(r"-(\d+)\.log$", f)[0]))
