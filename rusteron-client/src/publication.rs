@@ -334,7 +334,6 @@ macro_rules! publication_api {
             /// minus the header): [`PublicationError`](AeronErrorType::PublicationError)
             /// otherwise. Other errors as for [`offer`](Self::offer). Allocates nothing.
             #[inline]
-            #[inline]
             pub fn try_claim(&self, length: usize) -> Result<BufferClaim<'_>, AeronCError> {
                 let ptr = self.checked_ptr()?;
                 let mut claim = aeron_buffer_claim_t {

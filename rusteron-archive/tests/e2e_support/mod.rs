@@ -106,6 +106,8 @@ impl Harness {
 pub fn client(archiving: &ArchivingMediaDriver) -> Aeron {
     let ctx = AeronContext::new().unwrap();
     ctx.set_dir(&archiving.driver().dir_c_string()).unwrap();
+    let idle = rusteron_media_driver::testing::CLIENT_IDLE_SLEEP;
+    ctx.set_idle_sleep_duration_ns(idle.as_nanos() as u64).unwrap();
     let aeron = Aeron::new(&ctx).unwrap();
     aeron.start().unwrap();
     aeron
