@@ -105,7 +105,7 @@ impl RecordingDescriptor {
     }
 }
 
-impl From<&AeronArchiveRecordingDescriptor> for RecordingDescriptor {
+impl From<&AeronArchiveRecordingDescriptor<'_>> for RecordingDescriptor {
     /// Copies the descriptor (all fields; default values if the wrapper was closed).
     fn from(descriptor: &AeronArchiveRecordingDescriptor) -> Self {
         match descriptor.checked_ptr() {
@@ -118,7 +118,7 @@ impl From<&AeronArchiveRecordingDescriptor> for RecordingDescriptor {
     }
 }
 
-impl From<AeronArchiveRecordingDescriptor> for RecordingDescriptor {
+impl From<AeronArchiveRecordingDescriptor<'_>> for RecordingDescriptor {
     fn from(descriptor: AeronArchiveRecordingDescriptor) -> Self {
         RecordingDescriptor::from(&descriptor)
     }
@@ -155,7 +155,7 @@ impl RecordingSubscriptionDescriptor {
     }
 }
 
-impl From<&AeronArchiveRecordingSubscriptionDescriptor> for RecordingSubscriptionDescriptor {
+impl From<&AeronArchiveRecordingSubscriptionDescriptor<'_>> for RecordingSubscriptionDescriptor {
     /// Copies the descriptor (default values if the wrapper was closed).
     fn from(descriptor: &AeronArchiveRecordingSubscriptionDescriptor) -> Self {
         match descriptor.checked_ptr() {
@@ -166,7 +166,7 @@ impl From<&AeronArchiveRecordingSubscriptionDescriptor> for RecordingSubscriptio
     }
 }
 
-impl From<AeronArchiveRecordingSubscriptionDescriptor> for RecordingSubscriptionDescriptor {
+impl From<AeronArchiveRecordingSubscriptionDescriptor<'_>> for RecordingSubscriptionDescriptor {
     fn from(descriptor: AeronArchiveRecordingSubscriptionDescriptor) -> Self {
         RecordingSubscriptionDescriptor::from(&descriptor)
     }
@@ -256,14 +256,14 @@ impl From<&aeron_archive_recording_signal_t> for RecordingSignal {
     }
 }
 
-impl From<&AeronArchiveRecordingSignal> for RecordingSignal {
+impl From<&AeronArchiveRecordingSignal<'_>> for RecordingSignal {
     /// Copies the signal (zeroed fields if the wrapper was closed).
     fn from(signal: &AeronArchiveRecordingSignal) -> Self {
         RecordingSignal::from(&signal.get_struct())
     }
 }
 
-impl From<AeronArchiveRecordingSignal> for RecordingSignal {
+impl From<AeronArchiveRecordingSignal<'_>> for RecordingSignal {
     fn from(signal: AeronArchiveRecordingSignal) -> Self {
         RecordingSignal::from(&signal)
     }

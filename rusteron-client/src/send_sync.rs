@@ -54,7 +54,39 @@
 //!
 //! ```compile_fail,E0277
 //! fn send<T: Send>() {}
-//! send::<rusteron_client::AeronHeader>();
+//! send::<rusteron_client::AeronHeader<'static>>();
+//! ```
+//!
+//! nor the callback it was lent to (C's header lives on the stack of its poll), neither from
+//! a closure:
+//!
+//! ```compile_fail,E0521
+//! # use rusteron_client::*;
+//! # fn f(subscription: &AeronSubscription) -> Result<(), AeronCError> {
+//! let mut kept = None;
+//! subscription.poll_once(|_msg: &[u8], header: AeronHeader| kept = Some(header), 10)?;
+//! # Ok(()) }
+//! ```
+//!
+//! nor from a handler (what a header says can be kept: `header.position()`,
+//! `header.values()` are plain values):
+//!
+//! ```compile_fail
+//! # use rusteron_client::*;
+//! struct Keep(Option<AeronHeader<'static>>);
+//! impl AeronFragmentHandlerCallback for Keep {
+//!     fn handle_aeron_fragment_handler(&mut self, _msg: &[u8], header: AeronHeader<'_>) {
+//!         self.0 = Some(header);
+//!     }
+//! }
+//! ```
+//!
+//! ```
+//! # use rusteron_client::*;
+//! # fn f(subscription: &AeronSubscription) -> Result<(), AeronCError> {
+//! let mut positions = Vec::new();
+//! subscription.poll_once(|_msg: &[u8], header: AeronHeader| positions.push(header.position()), 10)?;
+//! # Ok(()) }
 //! ```
 
 use crate::{Aeron, AeronCounter, AeronCountersReader, AeronPublication};

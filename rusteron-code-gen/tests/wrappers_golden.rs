@@ -127,7 +127,8 @@ fn generated_items_have_the_expected_shapes() {
     has("crate::panic::catch_in_callback(");
     // Registering a handler keeps it alive; sync callbacks get a closure variant.
     has("H0: AeronErrorHandlerCallback + Send + 'static");
-    has("pub fn poll_errors_once<F: FnMut(&[u8], AeronHeader)>(");
+    has("pub fn poll_errors_once<F: FnMut(&[u8], AeronHeader<'_>)>(");
+    has("pub struct AeronHeader<'a> {");
     // Other synchronous callbacks resume panics through the thread-local.
     has("crate::panic::call_and_resume(");
     // Image and subscription polls lend their handler through a HandlerCall on the stack.

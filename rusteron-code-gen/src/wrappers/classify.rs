@@ -19,9 +19,27 @@ pub struct WrapperType {
     pub external: Option<String>,
 }
 
+/// C types C only ever lends to a callback for the duration of the call (the fragment
+/// header lives on the stack of C's poll, an archive descriptor or signal in its poller,
+/// with strings pointing into the poller's buffer): their wrappers carry a lifetime, so
+/// safe code cannot keep one past the callback (`AeronHeader<'a>`; closures still write
+/// `|msg: &[u8], header: AeronHeader|`).
+const CALLBACK_SCOPED: &[&str] = &[
+    "aeron_header_t",
+    "aeron_archive_recording_descriptor_t",
+    "aeron_archive_recording_subscription_descriptor_t",
+    "aeron_archive_recording_signal_t",
+];
+
 impl WrapperType {
     pub fn is_plain_struct(&self) -> bool {
         self.fields.is_some()
+    }
+
+    /// True for a type C only lends to a callback for the duration of the call: its
+    /// wrapper gets a lifetime.
+    pub fn is_scoped(&self) -> bool {
+        CALLBACK_SCOPED.contains(&self.c_name.as_str())
     }
 }
 

@@ -24,7 +24,18 @@ fn path_tokens(path: &str) -> TokenStream {
 }
 
 impl Paths {
+    /// The wrapper's type in type position (`AeronHeader<'_>` for a scoped type).
     pub fn wrapper_path(&self, w: &WrapperType) -> TokenStream {
+        let path = self.wrapper_expr(w);
+        if w.is_scoped() {
+            quote!(#path<'_>)
+        } else {
+            path
+        }
+    }
+
+    /// The wrapper's path in expression position (`AeronHeader::from_raw_borrowed`).
+    pub fn wrapper_expr(&self, w: &WrapperType) -> TokenStream {
         let name = format_ident!("{}", w.rust_name);
         match &w.external {
             Some(p) => {
@@ -233,7 +244,8 @@ fn pieces(plan: &Plan, paths: &Paths, closed_ret: &TokenStream, register_on: &To
             Arg::OutStruct { name, wrapper } => {
                 let id = ident(name);
                 let ty = paths.wrapper_path(&paths.wrappers[wrapper]);
-                p.before.push(quote!(let #id = #ty::new_zeroed();));
+                let ctor = paths.wrapper_expr(&paths.wrappers[wrapper]);
+                p.before.push(quote!(let #id = #ctor::new_zeroed();));
                 p.c_args.push(quote!(#id.get_inner()));
                 p.outs.push((quote!(#id), quote!(#ty)));
             }
@@ -289,10 +301,11 @@ fn result_shape(plan: &Plan, p: &Pieces, paths: &Paths, receiver: bool) -> (Toke
         (Ret::Wrapper(c), _) => {
             let w = &paths.wrappers[c];
             let ty = paths.wrapper_path(w);
+            let ctor = paths.wrapper_expr(w);
             let build = if receiver {
-                quote!(if result.is_null() { None } else { Some(unsafe { #ty::from_raw_in(result, self.owner().cloned()) }) })
+                quote!(if result.is_null() { None } else { Some(unsafe { #ctor::from_raw_in(result, self.owner().cloned()) }) })
             } else {
-                quote!(if result.is_null() { None } else { Some(unsafe { #ty::from_raw_borrowed(result) }) })
+                quote!(if result.is_null() { None } else { Some(unsafe { #ctor::from_raw_borrowed(result) }) })
             };
             (quote!(Option<#ty>), build, force_result)
         }
@@ -721,7 +734,7 @@ pub fn file(
                 report.push((cname.clone(), format!("{home_name}::{method}")));
                 if let Some((on, m)) = also_on {
                     let owner = if home == *target {
-                        paths.wrapper_path(w)
+                        paths.wrapper_expr(w)
                     } else {
                         quote!(Self)
                     };
@@ -795,8 +808,9 @@ pub fn file(
         items.push(emit_types::wrapper_struct(api, w, &paths, &names));
         if let Some(methods) = impls.remove(&w.c_name) {
             let name = format_ident!("{}", w.rust_name);
+            let (generics, args) = emit_types::lifetime_params(w);
             items.push(quote! {
-                impl #name {
+                impl #generics #name #args {
                     #(#methods)*
                 }
             });

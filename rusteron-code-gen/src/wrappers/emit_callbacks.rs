@@ -110,7 +110,7 @@ fn arg_conversion(
         }
         CbArg::Wrapper(i, w) => {
             let p = c(*i);
-            let ty = paths.wrapper_path(&wrappers[w]);
+            let ty = paths.wrapper_expr(&wrappers[w]);
             quote!(#ty::from_raw_borrowed(#p as *mut _))
         }
         CbArg::Raw(i) => {

@@ -9,6 +9,16 @@ use super::emit::Paths;
 use super::model::{Param, Ty};
 use super::names;
 
+/// `(<'a>, <'a>)` for a callback-scoped wrapper (its impl generics and type arguments),
+/// nothing for the others.
+pub fn lifetime_params(w: &WrapperType) -> (TokenStream, TokenStream) {
+    if w.is_scoped() {
+        (quote!(<'a>), quote!(<'a>))
+    } else {
+        (quote!(), quote!())
+    }
+}
+
 pub fn wrapper_struct(api: &Api, w: &WrapperType, paths: &Paths, taken: &[String]) -> TokenStream {
     let rt = &paths.runtime;
     let name = format_ident!("{}", w.rust_name);
@@ -90,24 +100,43 @@ pub fn wrapper_struct(api: &Api, w: &WrapperType, paths: &Paths, taken: &[String
         quote!()
     };
 
+    let (generics, args) = lifetime_params(w);
+    // A scoped wrapper borrows what C lends to one callback: `'a` ends with the callback.
+    let (scope_field, scope_init, scope_doc) = if w.is_scoped() {
+        let separator = if docs.is_empty() { quote!() } else { quote!(#[doc = ""]) };
+        (
+            quote!(_scope: ::std::marker::PhantomData<&'a ()>,),
+            quote!(_scope: ::std::marker::PhantomData,),
+            quote!(
+                #separator
+                /// C lends it to a callback for the duration of the call only: the lifetime
+                /// keeps it (and its clones) inside the callback.
+            ),
+        )
+    } else {
+        (quote!(), quote!(), quote!())
+    };
+
     quote! {
         #(#docs)*
+        #scope_doc
         #[derive(Clone)]
-        pub struct #name {
+        pub struct #name #generics {
             ptr: *mut #c_ty,
             owner: Option<::std::sync::Arc<#rt::ManagedCResource>>,
+            #scope_field
         }
 
         #cleanup
 
-        impl #name {
+        impl #generics #name #args {
             /// Wraps a pointer that C owns; no destructor runs when the wrapper drops.
             ///
             /// # Safety
             /// `ptr` must be valid for as long as the wrapper (and its clones) is used.
             #[inline]
             pub unsafe fn from_raw_borrowed(ptr: *mut #c_ty) -> Self {
-                #name { ptr, owner: None }
+                #name { ptr, owner: None, #scope_init }
             }
 
             /// Takes ownership of `ptr`: the C destructor runs once, when the last clone
@@ -120,7 +149,7 @@ pub fn wrapper_struct(api: &Api, w: &WrapperType, paths: &Paths, taken: &[String
                 parent: Option<::std::sync::Arc<#rt::ManagedCResource>>,
             ) -> Self {
                 let owner = #rt::ManagedCResource::new(ptr as *mut ::std::ffi::c_void, #c_name, #cleanup_value, parent);
-                #name { ptr, owner: Some(owner) }
+                #name { ptr, owner: Some(owner), #scope_init }
             }
 
             /// Wraps a pointer C owns, keeping `parent` alive while the wrapper lives and
@@ -135,9 +164,9 @@ pub fn wrapper_struct(api: &Api, w: &WrapperType, paths: &Paths, taken: &[String
                 match parent {
                     Some(parent) => {
                         let owner = #rt::ManagedCResource::new(ptr as *mut ::std::ffi::c_void, #c_name, None, Some(parent));
-                        #name { ptr, owner: Some(owner) }
+                        #name { ptr, owner: Some(owner), #scope_init }
                     }
-                    None => #name { ptr, owner: None },
+                    None => #name { ptr, owner: None, #scope_init },
                 }
             }
 
@@ -186,7 +215,7 @@ pub fn wrapper_struct(api: &Api, w: &WrapperType, paths: &Paths, taken: &[String
             #plain
         }
 
-        impl ::std::fmt::Debug for #name {
+        impl #generics ::std::fmt::Debug for #name #args {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct(stringify!(#name))
                     .field("ptr", &self.ptr)
