@@ -146,11 +146,7 @@ fn a_session_whose_client_vanished_is_closed() {
 
 #[test]
 fn udp_control_channel_on_a_free_port() {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let options = ArchiveOptions {
         archive_dir: dir.path().join("archive"),

@@ -251,11 +251,7 @@ fn auto_stop_ends_with_the_publication_and_recorded_publication_helpers() {
 #[test]
 fn udp_recording_of_a_remote_source() {
     let h = Harness::start();
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let channel = std::ffi::CString::new(format!("aeron:udp?endpoint=localhost:{port}")).unwrap();
     let sub = h
         .archive

@@ -206,15 +206,6 @@ fn a_bounded_replay_stops_at_its_counter() {
     assert_eq!(receive(&replay, 20), sent[10..30].to_vec());
 }
 
-/// A free UDP port of localhost.
-fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn replays_over_a_response_channel_with_a_replay_token() {
     use rusteron_media_driver::archive::ArchivingMediaDriver;

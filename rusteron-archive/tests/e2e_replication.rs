@@ -26,15 +26,6 @@ const REPLICATE: i32 = 3;
 const SYNC: i32 = 5;
 const REPLICATE_END: i32 = 7;
 
-/// A free UDP port of localhost.
-fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The source archive: control requests over UDP on `port` (and IPC), 128 KiB segments.
 fn source_archive(dir: &Path, port: u16) -> ArchivingMediaDriver {
     let options = ArchiveOptions {

@@ -227,3 +227,7 @@ pub fn list_all(archive: &AeronArchive) -> Vec<Listed> {
         .expect("list recordings");
     out
 }
+
+/// A free UDP port of localhost.
+#[allow(unused_imports)]
+pub use rusteron_media_driver::testing::free_udp_port as free_port;

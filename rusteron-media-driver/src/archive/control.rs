@@ -198,15 +198,7 @@ impl ControlSession {
         if !matches!(self.state, State::Connected | State::Challenged) {
             return false;
         }
-        let len = encode_response(
-            &mut self.scratch,
-            self.id,
-            self.correlation_id,
-            self.id,
-            ControlResponseCode::Ok,
-            "",
-        );
-        let sent = self.offer(len);
+        let sent = self.offer_connect_response();
         if sent {
             self.principal = encoded_principal.to_vec();
             self.activity_deadline = None;
@@ -274,15 +266,7 @@ impl ControlSession {
             }
             State::Authenticated if now >= self.resend_deadline => {
                 self.resend_deadline = now + RESEND_INTERVAL;
-                let len = encode_response(
-                    &mut self.scratch,
-                    self.id,
-                    self.correlation_id,
-                    self.id,
-                    ControlResponseCode::Ok,
-                    "",
-                );
-                self.offer(len);
+                self.offer_connect_response();
                 1
             }
             State::Rejected if now >= self.resend_deadline => {
@@ -301,6 +285,19 @@ impl ControlSession {
             State::Active => self.serve(now),
             _ => 0,
         }
+    }
+
+    /// Offers the OK answer to the connect (or challenge response); true if sent.
+    fn offer_connect_response(&mut self) -> bool {
+        let len = encode_response(
+            &mut self.scratch,
+            self.id,
+            self.correlation_id,
+            self.id,
+            ControlResponseCode::Ok,
+            "",
+        );
+        self.offer(len)
     }
 
     fn await_publication(&mut self, aeron: &Aeron, now: Instant) -> usize {
