@@ -22,8 +22,14 @@ mod archive_error_handling;
 #[path = "../examples/record_and_replay.rs"]
 mod record_and_replay;
 #[allow(dead_code)]
+#[path = "../examples/recording_replication.rs"]
+mod recording_replication;
+#[allow(dead_code)]
 #[path = "../examples/recording_throughput.rs"]
 mod recording_throughput;
+#[allow(dead_code)]
+#[path = "../examples/replay_merge.rs"]
+mod replay_merge;
 
 type Result = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -170,5 +176,45 @@ fn archive_error_handling_reports_typed_errors() -> Result {
         gone.timed_out || gone.archive_code == Some(ArchiveErrorCode::ClientNotConnected) || offer_not_connected,
         "{gone:?}"
     );
+    Ok(())
+}
+
+#[test]
+fn replay_merge_gives_a_late_subscriber_every_message_once() -> Result {
+    let _turn = one_at_a_time();
+    let summary = replay_merge::run(replay_merge::Config {
+        history: 600,
+        live: 600,
+        ..Default::default()
+    })?;
+    // `run` itself fails unless every message arrived once, in order, at its position.
+    assert_eq!((summary.published, summary.received), (1200, 1200));
+    assert!(summary.received_when_merged <= 1200);
+    assert!(summary.time_to_merge < Duration::from_secs(10));
+    let error = replay_merge::run(replay_merge::Config {
+        history: 0,
+        ..Default::default()
+    })
+    .expect_err("nothing to replay");
+    assert!(error.to_string().contains("--history"), "{error}");
+    Ok(())
+}
+
+#[test]
+fn recording_replication_copies_a_recording_between_two_archives() -> Result {
+    let _turn = one_at_a_time();
+    // 2000-byte messages are fragmented: the copy must keep the fragments.
+    let summary = recording_replication::run(recording_replication::Config {
+        messages: 300,
+        message_length: 2000,
+        ..Default::default()
+    })?;
+    assert_eq!(summary.verified, 300);
+    // REPLICATE, EXTEND, SYNC, STOP, REPLICATE_END.
+    assert_eq!(summary.signals, [3, 2, 5, 1, 7]);
+    // 2000 B + 32 B header in fragments of at most 1408 B: 2 frames, 2080 B aligned, plus
+    // the padding at the end of each 64 KiB term (`run` checks the copy ends where the
+    // source recording ends).
+    assert!(summary.stop_position >= 300 * 2080, "{summary:?}");
     Ok(())
 }

@@ -180,6 +180,22 @@ pub fn await_recording_id(
     Ok(RecordingPos::get_recording_id(&counters, counter_id))
 }
 
+/// `N` distinct free UDP ports of localhost (bound together, then released).
+pub fn free_udp_ports<const N: usize>() -> Result<[u16; N]> {
+    let sockets = (0..N)
+        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| fail(format!("no free UDP port: {e}")))?;
+    let mut ports = [0u16; N];
+    for (port, socket) in ports.iter_mut().zip(&sockets) {
+        *port = socket
+            .local_addr()
+            .map_err(|e| fail(format!("no free UDP port: {e}")))?
+            .port();
+    }
+    Ok(ports)
+}
+
 /// Message `i` of `length` bytes: a deterministic pseudo-random pattern seeded by `i`, so
 /// lost, duplicated, reordered or corrupted bytes show when compared.
 pub fn message(i: u64, length: usize) -> Vec<u8> {
