@@ -189,7 +189,6 @@ fn replay_merge_gives_a_late_subscriber_every_message_once() -> Result {
     })?;
     // `run` itself fails unless every message arrived once, in order, at its position.
     assert_eq!((summary.published, summary.received), (1200, 1200));
-    assert!(summary.received_when_merged <= 1200);
     assert!(summary.time_to_merge < Duration::from_secs(10));
     let error = replay_merge::run(replay_merge::Config {
         history: 0,
