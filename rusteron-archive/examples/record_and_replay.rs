@@ -4,7 +4,7 @@
 //! was published.
 //!
 //! By default it starts its own media driver and archive (the Rust archive of
-//! `rusteron-media-driver`, feature `archive`); `--dir` uses a running one instead.
+//! `rusteron_archive::server`, feature `server`); `--dir` uses a running one instead.
 //!
 //! ```text
 //! cargo run -p rusteron-archive --example record_and_replay -- --messages 1000 --length 300

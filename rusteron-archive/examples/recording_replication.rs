@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusteron_archive::*;
-use rusteron_media_driver::archive::ArchivingMediaDriver;
+use rusteron_archive::server::ArchivingMediaDriver;
 
 #[allow(dead_code)]
 #[path = "common/mod.rs"]

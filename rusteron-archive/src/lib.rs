@@ -149,6 +149,8 @@ mod params;
 mod persistent_subscription;
 mod recording_pos;
 mod replay_merge;
+#[cfg(feature = "server")]
+pub mod server;
 
 pub use archive_constants::*;
 pub use archive_errors::{ArchiveErrorCode, ArchiveErrorExt};

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use e2e_support::*;
 use rusteron_archive::*;
-use rusteron_media_driver::archive::ArchivingMediaDriver;
-use rusteron_media_driver::archive::{
+use rusteron_archive::server::ArchivingMediaDriver;
+use rusteron_archive::server::{
     AuthDecision, Authenticator, AuthenticatorSupplier, AuthorisationService, SessionProxy, SimpleAuthenticator,
 };
 

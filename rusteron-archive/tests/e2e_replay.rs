@@ -208,7 +208,7 @@ fn a_bounded_replay_stops_at_its_counter() {
 
 #[test]
 fn replays_over_a_response_channel_with_a_replay_token() {
-    use rusteron_media_driver::archive::ArchivingMediaDriver;
+    use rusteron_archive::server::ArchivingMediaDriver;
 
     // The client asks for a replay token, opens a request publication to the archive's
     // UDP control channel and sends the replay with the token on it; the archive answers

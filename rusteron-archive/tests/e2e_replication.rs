@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use e2e_support::*;
 use rusteron_archive::*;
-use rusteron_media_driver::archive::{ArchiveOptions, ArchivingMediaDriver};
+use rusteron_archive::server::{ArchiveOptions, ArchivingMediaDriver};
 use rusteron_media_driver::EmbeddedDriverOptions;
 
 const LOCAL: SourceLocation = SourceLocation::AERON_ARCHIVE_SOURCE_LOCATION_LOCAL;
@@ -392,7 +392,7 @@ fn a_one_message_recording_replicates_in_sync() {
 
 #[test]
 fn replication_connects_to_an_authenticating_source_with_the_given_credentials() {
-    use rusteron_media_driver::archive::{AuthDecision, AuthenticatorSupplier, SimpleAuthenticator};
+    use rusteron_archive::server::{AuthDecision, AuthenticatorSupplier, SimpleAuthenticator};
 
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let port = free_port();

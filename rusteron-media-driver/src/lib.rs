@@ -17,15 +17,10 @@
 //! # Ok::<(), AeronCError>(())
 //! ```
 
-#[cfg(feature = "archive")]
-pub mod archive;
 mod embedded;
 pub mod testing;
 
 pub use embedded::{launch_for_tests, unique_aeron_dir, EmbeddedDriver, EmbeddedDriverOptions};
-
-#[cfg(feature = "archive")]
-pub use archive::{Archive, ArchiveOptions, ArchivingMediaDriver};
 
 mod generated {
     #![allow(clippy::all, missing_docs, rustdoc::all)]

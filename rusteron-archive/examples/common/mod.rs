@@ -13,7 +13,7 @@ use rusteron_archive::{
     Aeron, AeronArchive, AeronArchiveContext, AeronCError, AeronContext, AeronErrorType, AeronPublication, Handlers,
     IntoCString, RecordingPos,
 };
-use rusteron_media_driver::archive::ArchivingMediaDriver;
+use rusteron_archive::server::ArchivingMediaDriver;
 
 #[path = "../../../rusteron-client/examples/common/cli.rs"]
 mod cli;

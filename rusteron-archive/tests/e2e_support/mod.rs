@@ -1,5 +1,5 @@
 //! Shared setup of the end-to-end tests against the embedded Rust archive
-//! (`rusteron_media_driver::archive`): a driver + archive per test, a client, archive
+//! (`rusteron_archive::server`): a driver + archive per test, a client, archive
 //! connections over IPC, a recording signal log, and bounded waits.
 
 #![allow(dead_code)]
@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusteron_archive::*;
-use rusteron_media_driver::archive::ArchivingMediaDriver;
+use rusteron_archive::server::ArchivingMediaDriver;
 
 /// Bound for anything that should complete quickly.
 pub const TIMEOUT: Duration = Duration::from_secs(10);

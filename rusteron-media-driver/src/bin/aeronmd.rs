@@ -31,9 +31,6 @@ C aeronmd; these flags override them:
   --ipc-term-buffer-length <bytes>
   --dir-delete-on-start           delete an existing directory first
   --dir-delete-on-shutdown        delete the directory when stopping
-  --archive-dir <path>            also run an archive (recordings in <path>), listening on
-                                  aeron:udp?endpoint=localhost:8010 and aeron:ipc, stream 10
-                                  (needs the `archive` feature)
   -h, --help
 ";
 
@@ -59,7 +56,6 @@ fn millis_to_nanos(flag: &str, ms: u64) -> Result<u64, String> {
 
 fn run() -> Result<(), String> {
     let ctx = AeronDriverContext::new().map_err(|e| e.to_string())?;
-    let mut archive_dir: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let e = |e: rusteron_media_driver::AeronCError| format!("{flag}: {e}");
@@ -112,9 +108,6 @@ fn run() -> Result<(), String> {
             "--dir-delete-on-shutdown" => {
                 ctx.set_dir_delete_on_shutdown(true).map_err(e)?;
             }
-            "--archive-dir" => {
-                archive_dir = Some(parse(&flag, args.next())?);
-            }
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
         }
     }
@@ -133,40 +126,10 @@ fn run() -> Result<(), String> {
         "aeronmd: media driver running in {dir} (Aeron {})",
         rusteron_sys::AERON_VERSION
     );
-    {
-        // The archive (if any) stops at the end of this block, before the driver.
-        let _archive = archive_dir
-            .map(|archive_dir| start_archive(&archive_dir, &dir))
-            .transpose()?;
-        while RUNNING.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    while RUNNING.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(20));
     }
     driver.close().map_err(|e| format!("stopping the media driver: {e}"))?;
     println!("aeronmd: stopped");
     Ok(())
-}
-
-/// Starts the embedded archive on the driver in `aeron_dir`.
-#[cfg(feature = "archive")]
-fn start_archive(archive_dir: &str, aeron_dir: &str) -> Result<rusteron_media_driver::archive::Archive, String> {
-    use rusteron_media_driver::archive::{Archive, ArchiveOptions};
-    let options = ArchiveOptions {
-        archive_dir: archive_dir.into(),
-        aeron_dir: aeron_dir.into(),
-        ..ArchiveOptions::default()
-    };
-    let archive = Archive::launch(options).map_err(|e| format!("cannot start the archive: {e}"))?;
-    println!("aeronmd: archive {} running in {archive_dir}", archive.archive_id());
-    Ok(archive)
-}
-
-/// Stands for the archive in builds without the `archive` feature.
-#[cfg(not(feature = "archive"))]
-struct NoArchive;
-
-/// Without the `archive` feature there is no archive to start.
-#[cfg(not(feature = "archive"))]
-fn start_archive(_archive_dir: &str, _aeron_dir: &str) -> Result<NoArchive, String> {
-    Err("--archive-dir: aeronmd was built without the `archive` feature".into())
 }

@@ -2,9 +2,7 @@
 
 use super::codecs::*;
 
-/// Type id of the `RecordingPos` counters the archive allocates (`rec-pos`), the one the C
-/// client's `aeron_archive_recording_pos_*` functions look for.
-pub const RECORDING_POSITION_TYPE_ID: i32 = 100;
+pub use crate::RECORDING_POSITION_TYPE_ID;
 /// Archive control protocol version this server speaks (1.12.0, as Aeron 1.54's archive).
 pub const ARCHIVE_PROTOCOL_SEMANTIC_VERSION: i32 = semantic_version(1, 12, 0);
 /// Major protocol version a client must have.

@@ -160,7 +160,7 @@ type Decide = Box<dyn FnMut(i64, &[u8]) -> AuthDecision + Send>;
 /// decided as soon as they can be answered.
 ///
 /// ```
-/// use rusteron_media_driver::archive::{AuthDecision, SimpleAuthenticator};
+/// use rusteron_archive::server::{AuthDecision, SimpleAuthenticator};
 ///
 /// // "admin" connects directly; anyone else must answer the challenge "nonce" with "42".
 /// let authenticator = SimpleAuthenticator::new(

@@ -39,12 +39,12 @@
 //! catalog is reopened by the next archive on the same directory.
 //!
 //! ```no_run
-//! use rusteron_media_driver::archive::ArchivingMediaDriver;
+//! use rusteron_archive::server::ArchivingMediaDriver;
 //!
 //! let archiving = ArchivingMediaDriver::launch_for_tests()?;
 //! // Point an AeronArchiveContext at archiving.driver().dir() with control request channel
 //! // `aeron:ipc`, stream 10 (archiving.archive().control_stream_id()).
-//! # Ok::<(), rusteron_media_driver::AeronCError>(())
+//! # Ok::<(), rusteron_archive::AeronCError>(())
 //! ```
 
 mod auth;
@@ -72,13 +72,13 @@ use std::time::Duration;
 
 use rusteron_client::{AeronCError, AeronErrorType};
 
-use crate::embedded::{unique_aeron_dir, EmbeddedDriver, EmbeddedDriverOptions};
+use rusteron_media_driver::{unique_aeron_dir, EmbeddedDriver, EmbeddedDriverOptions};
 
 pub use auth::{
     ArchiveAction, AuthDecision, Authenticator, AuthenticatorSupplier, AuthorisationService, SessionProxy,
     SimpleAuthenticator,
 };
-pub use proto::{ARCHIVE_PROTOCOL_SEMANTIC_VERSION, RECORDING_POSITION_TYPE_ID};
+pub use proto::ARCHIVE_PROTOCOL_SEMANTIC_VERSION;
 
 /// Default control request channel of an archive (as Aeron's).
 pub const CONTROL_CHANNEL_DEFAULT: &str = "aeron:udp?endpoint=localhost:8010";
@@ -423,7 +423,7 @@ mod tests {
         let err = Archive::launch(bad).unwrap_err();
         assert!(err.message().unwrap_or("").contains("power of two"), "{err:?}");
 
-        let driver = crate::launch_for_tests().unwrap();
+        let driver = rusteron_media_driver::launch_for_tests().unwrap();
         let file = tempfile::NamedTempFile::new().unwrap();
         let options = ArchiveOptions {
             archive_dir: file.path().to_path_buf(),
