@@ -39,7 +39,7 @@ skip=",${BENCH_SKIP:-},"
 out=${BENCH_OUT:-target/bench}
 summary=${BENCH_SUMMARY:-target/bench-summary.md}
 csamples=target/bench/c-samples
-rbin=target/release/examples
+rbin=target/release
 ice_target=target/iceoryx2-bench
 ice_bin=$ice_target/release/rusteron-bench-iceoryx2
 
@@ -67,16 +67,16 @@ trap cleanup EXIT
 
 step 1/9 "build (release)"
 cargo build --release -p rusteron-media-driver --bin aeronmd
-cargo build --release -p rusteron-client --example bench_ping_pong --example bench_throughput \
-    --example bench_overhead
-skipped criterion || cargo bench -p rusteron-client --bench hot_path --no-run
+cargo build --release -p rusteron-bench --bin bench_ping_pong --bin bench_throughput \
+    --bin bench_overhead
+skipped criterion || cargo bench -p rusteron-bench --bench hot_path --no-run
 scripts/build-c-samples.sh "$csamples"
 
 step 2/9 "criterion: hot-path calls, wrapper against raw C"
 if skipped criterion; then
     note skipped
 else
-    cargo bench -p rusteron-client --bench hot_path 2>&1 | tee "$out/criterion.log" |
+    cargo bench -p rusteron-bench --bench hot_path 2>&1 | tee "$out/criterion.log" |
         { grep -E '^[a-z_0-9B]+/[a-z_]+ +time:|^[a-z_0-9B]+/[a-z_]+$|^ +time:' || true; }
     mkdir -p "$out/criterion"
     for f in target/criterion/*/*/new/estimates.json; do

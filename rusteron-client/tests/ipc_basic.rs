@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use rusteron_client::*;
 use rusteron_media_driver::launch_for_tests;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
+use rusteron_media_driver::testing::TIMEOUT;
 
 #[test]
 fn ipc_publication_to_subscription() -> Result<(), AeronCError> {

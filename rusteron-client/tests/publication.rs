@@ -8,8 +8,8 @@ use rusteron_client::*;
 use rusteron_media_driver::testing::{driver_and_client, retry, subscribe, wait_until, TIMEOUT};
 
 #[global_allocator]
-static GLOBAL: rusteron_media_driver::testing::CountingAllocator = rusteron_media_driver::testing::CountingAllocator;
-use rusteron_media_driver::testing::allocations;
+static GLOBAL: rusteron_test_support::CountingAllocator = rusteron_test_support::CountingAllocator;
+use rusteron_test_support::allocations;
 
 /// Polls until `count` messages arrived; returns (payload, reserved value) pairs.
 fn receive(subscription: &AeronSubscription, count: usize) -> Result<Vec<(Vec<u8>, i64)>, AeronCError> {

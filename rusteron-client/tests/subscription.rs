@@ -17,8 +17,8 @@ use rusteron_media_driver::testing::{
 const CONTINUE: ControlledPollAction = ControlledPollAction::AERON_ACTION_CONTINUE;
 
 #[global_allocator]
-static GLOBAL: rusteron_media_driver::testing::CountingAllocator = rusteron_media_driver::testing::CountingAllocator;
-use rusteron_media_driver::testing::allocations;
+static GLOBAL: rusteron_test_support::CountingAllocator = rusteron_test_support::CountingAllocator;
+use rusteron_test_support::allocations;
 
 /// Deterministic bytes (xorshift) and their FNV-1a checksum.
 fn pattern(length: usize, seed: u64) -> Vec<u8> {

@@ -7,7 +7,7 @@ use rusteron_client::uri::MAX_URI_LENGTH;
 use rusteron_client::*;
 use rusteron_media_driver::launch_for_tests;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
+use rusteron_media_driver::testing::TIMEOUT;
 
 #[test]
 fn parses_media_endpoint_control_and_params_in_order() -> Result<(), AeronCError> {

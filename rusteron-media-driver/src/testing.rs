@@ -103,39 +103,3 @@ pub fn free_udp_port() -> u16 {
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind an ephemeral UDP port");
     socket.local_addr().expect("local address").port()
 }
-
-thread_local! {
-    static ALLOCATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-/// A global allocator that counts heap allocations per thread, to prove a hot path
-/// allocates nothing. Install it in a test binary with
-/// `#[global_allocator] static A: CountingAllocator = CountingAllocator;` and compare
-/// [`allocations`] before and after; per-thread counts keep parallel tests apart.
-pub struct CountingAllocator;
-
-// SAFETY: delegates to the system allocator; the counter is a const thread-local (no lazy
-// initialisation that could itself allocate), updated with `try_with` so it is never
-// touched during thread teardown.
-unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as GlobalAlloc::alloc.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        // SAFETY: same contract as GlobalAlloc::dealloc.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as GlobalAlloc::realloc.
-        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
-    }
-}
-
-/// Heap allocations made by this thread so far through [`CountingAllocator`] (0 when it is
-/// not the global allocator).
-pub fn allocations() -> u64 {
-    ALLOCATIONS.with(std::cell::Cell::get)
-}

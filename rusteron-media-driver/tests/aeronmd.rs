@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use rusteron_media_driver::*;
 
 const AERONMD: &str = env!("CARGO_BIN_EXE_aeronmd");
-/// Bound on starting the driver and on a client operation.
-const TIMEOUT: Duration = Duration::from_secs(10);
+use rusteron_media_driver::testing::TIMEOUT;
 /// How long a stopping driver may take to exit.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -3,14 +3,12 @@
 //! later call returns (a typed error or nothing) without hanging or crashing, and a driver
 //! restarted on the same directory serves a new client end to end.
 
-mod support;
-
 use std::os::raw::c_int;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusteron_media_driver::*;
-use support::*;
+use rusteron_test_support::*;
 
 /// The client's driver timeout.
 const DRIVER_TIMEOUT: Duration = Duration::from_millis(1000);

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rusteron_media_driver::*;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
+use rusteron_media_driver::testing::TIMEOUT;
 
 fn connect(driver: &EmbeddedDriver) -> Result<Aeron, AeronCError> {
     let ctx = AeronContext::new()?;

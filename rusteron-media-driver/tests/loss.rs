@@ -6,11 +6,9 @@
 //!
 //! Needs root (namespaces); where they cannot be created the tests fail with that reason.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
-use support::*;
+use rusteron_test_support::*;
 
 /// Bound on one whole test.
 const TEST_TIMEOUT: Duration = Duration::from_secs(30);

@@ -5,12 +5,10 @@
 //!
 //! Needs root (namespaces); where they cannot be created the tests fail with that reason.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use rusteron_media_driver::*;
-use support::*;
+use rusteron_test_support::*;
 
 /// Bound on one whole test.
 const TEST_TIMEOUT: Duration = Duration::from_secs(30);

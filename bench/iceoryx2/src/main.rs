@@ -12,8 +12,7 @@
 //! `ipc::Service` publish-subscribe services, `<name>/ping` and `<name>/pong`, with the
 //! default QoS (no history, subscriber buffer of 2).
 
-#[path = "../../../rusteron-client/examples/bench_common/hdr.rs"]
-mod hdr;
+use rusteron_bench_hdr as hdr;
 
 use std::error::Error;
 use std::hint::spin_loop;

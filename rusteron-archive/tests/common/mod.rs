@@ -9,8 +9,8 @@ use std::time::Duration;
 use rusteron_archive::*;
 use rusteron_media_driver::{launch_for_tests, EmbeddedDriver};
 
-/// Bound for anything that should complete quickly.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+#[allow(unused_imports)]
+pub use rusteron_media_driver::testing::TIMEOUT;
 
 /// A started client on `driver`.
 pub fn client(driver: &EmbeddedDriver) -> Result<Aeron, AeronCError> {

@@ -7,11 +7,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rusteron_archive::*;
 use rusteron_archive::server::ArchivingMediaDriver;
+use rusteron_archive::*;
 
-/// Bound for anything that should complete quickly.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+pub use rusteron_media_driver::testing::TIMEOUT;
 
 /// A recording signal as the client received it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The HDR histogram printout of Aeron's cping (HdrHistogram_c's `hdr_percentiles_print`,
 //! CLASSIC format), so the Rust (and iceoryx2) ping-pong results read like cping's.
-//! Used by `bench_ping_pong` and by `bench/iceoryx2` (through `#[path]`).
+//! Used by `bench_ping_pong` and by `bench/iceoryx2`.
 
 use hdrhistogram::Histogram;
 

@@ -17,12 +17,10 @@
 //! `subscriber` is `rate_subscriber`: polls through a fragment assembler (10 fragments per
 //! poll), counts each message for its rate reporter, busy-spins.
 
-mod bench_common;
-
 use std::hint::spin_loop;
 use std::time::Instant;
 
-use bench_common::*;
+use rusteron_bench::*;
 use rusteron_client::*;
 
 #[global_allocator]

@@ -15,12 +15,10 @@
 //! in microseconds), so one parser reads both. Pong echoes each message from inside its
 //! fragment handler, as cpong does.
 
-mod bench_common;
-
 use std::hint::spin_loop;
 
-use bench_common::*;
 use hdrhistogram::Histogram;
+use rusteron_bench::*;
 use rusteron_client::bindings::aeron_nano_clock;
 use rusteron_client::*;
 

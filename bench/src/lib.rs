@@ -1,8 +1,6 @@
-//! Shared by the `bench_*` examples (the Rust side of `scripts/bench.sh`): flag parsing,
+//! Shared by the `bench_*` programs (the Rust side of `scripts/bench.sh`): flag parsing,
 //! connecting to an external media driver, a per-thread allocation counter and the rate
 //! reporter of Aeron's C samples.
-
-#![allow(dead_code)]
 
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,15 +10,13 @@ use std::time::{Duration, Instant};
 
 use rusteron_client::*;
 
-pub mod hdr;
+pub use rusteron_bench_hdr as hdr;
 
 /// How long setup steps (adding, connecting) may take.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The allocation counter each bench binary installs as its global allocator (not every
-/// bench binary counts, hence the allow).
-#[allow(unused_imports)]
-pub use rusteron_media_driver::testing::{allocations, CountingAllocator as CountingAlloc};
+/// The allocation counter each bench binary installs as its global allocator.
+pub use rusteron_test_support::{allocations, CountingAllocator as CountingAlloc};
 
 /// `--flag value` pairs after the role argument.
 pub struct Flags(Vec<(String, String)>);

@@ -20,15 +20,13 @@
 //! Every variant does what the matching `hot_path` criterion bench does, on the same kind of
 //! object, with the same handler body; batches are set up outside the measured functions.
 
-mod bench_common;
-
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::hint::black_box;
 use std::ptr::null_mut;
 use std::time::{Duration, Instant};
 
-use bench_common::*;
+use rusteron_bench::*;
 use rusteron_client::bindings as sys;
 use rusteron_client::*;
 
