@@ -28,7 +28,9 @@ t() { echo "--- [$(( $(date +%s) - t0 ))s] $*"; }
 t0=$(date +%s)
 
 t "cargo vendor"
-cargo vendor --locked --quiet "$work/vendor" >"$work/vendor-config.toml"
+# stdout: the source-replacement config for the vendor directory (--quiet would drop it).
+cargo vendor --locked "$work/vendor" >"$work/vendor-config.toml" 2>"$work/vendor.log" || { cat "$work/vendor.log"; exit 1; }
+grep -q "directory = \"$work/vendor\"" "$work/vendor-config.toml"
 test -f "$work/vendor/libaeron-sys/aeron/version.txt" || { echo "error: cargo vendor did not copy libaeron-sys" >&2; exit 1; }
 
 t "vendored --frozen build of rusteron-client without network"
