@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # Supply-chain checks, run by CI (.ci/run) and by hand the same way:
 #
-#  1. vendored: `cargo vendor` copies every locked package, the Aeron sources (libaeron-sys)
-#     among them; then rusteron-client builds `--frozen` inside a network namespace with no
-#     network, from an empty CARGO_HOME whose only config points at the vendor directory.
-#     Any download (by cargo or by a build script) fails the build.
-#  2. packaged: `cargo package --workspace`, then the .crate files are unpacked into a local
-#     directory source next to the vendored dependencies, and a small consumer crate
-#     (.ci/package-consumer) is built from there, `--offline` and again without network, and
-#     run. Nothing comes from the workspace paths or the crate registry (which holds unrelated
+#  1. vendored: in a copy of the workspace, the README's air-gapped commands: `cargo vendor`
+#     (every locked package, the Aeron sources in libaeron-sys among them) and a
+#     `.cargo/config.toml` pointing at it; then rusteron-client builds `--frozen` inside a
+#     network namespace without network, with an empty CARGO_HOME (no registry cache to fall
+#     back on). Any download, by cargo or by a build script, fails the build.
+#  2. packaged: `cargo package --workspace`; the .crate files are unpacked into the vendor
+#     directory, which becomes a local directory source, and a small consumer crate
+#     (.ci/package-consumer) is built from there (`--offline`, again without network) and run.
+#     Nothing comes from the workspace paths or from the crate registry (which holds unrelated
 #     crates with our names).
 #
-# Both builds share target/supply-chain (a cache across runs: third-party packages keep their
-# registry identity under source replacement, so they compile once).
+# Both builds share target/supply-chain, a cache across runs: third-party packages keep their
+# registry identity under source replacement, so they compile once.
 #
-# Needs network for `cargo vendor` and `cargo package` (the crate registry, through cargo),
-# `unshare` (util-linux), and root or unprivileged user namespaces.
+# Needs: the crate registry (through cargo) for `cargo vendor` and `cargo package`, a clean
+# git tree (`cargo package`), `unshare` (util-linux) and root or user namespaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -24,49 +25,56 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [ "$(id -u)" = 0 ]; then no_network() { unshare --net -- "$@"; }; else no_network() { unshare --map-root-user --net -- "$@"; }; fi
 no_network true || { echo "error: \`unshare --net\` does not work here: it needs root or user namespaces" >&2; exit 1; }
-t() { echo "--- [$(( $(date +%s) - t0 ))s] $*"; }
 t0=$(date +%s)
+t() { echo "--- [$(( $(date +%s) - t0 ))s] $*"; }
+# Where rusteron-sys's build script found Aeron, from the build outputs written since $1.
+aeron_sources_used() { find "$target/debug/build" -path '*/rusteron-sys-*/output' -newer "$1" -exec grep -h '^cargo:source=' {} +; }
 
-t "cargo vendor"
-# stdout: the source-replacement config for the vendor directory (--quiet would drop it).
-cargo vendor --locked "$work/vendor" >"$work/vendor-config.toml" 2>"$work/vendor.log" || { cat "$work/vendor.log"; exit 1; }
-grep -q "directory = \"$work/vendor\"" "$work/vendor-config.toml"
-test -f "$work/vendor/libaeron-sys/aeron/version.txt" || { echo "error: cargo vendor did not copy libaeron-sys" >&2; exit 1; }
+t "cargo vendor, in a copy of the workspace (README: air-gapped / vendored builds)"
+copy=$work/workspace
+mkdir -p "$copy"
+git ls-files -z --cached --others --exclude-standard | tar -c --null -T - | tar -x -C "$copy"
+(
+    cd "$copy"
+    cargo vendor --locked vendor >vendor-config.toml 2>"$work/vendor.log" || { cat "$work/vendor.log"; exit 1; }
+    mkdir -p .cargo && cat vendor-config.toml >>.cargo/config.toml
+)
+cat "$copy/.cargo/config.toml"
+test -f "$copy/vendor/libaeron-sys/aeron/version.txt" || { echo "error: cargo vendor did not copy libaeron-sys" >&2; exit 1; }
 
-t "vendored --frozen build of rusteron-client without network"
-mkdir -p "$work/home-vendored"
-cp "$work/vendor-config.toml" "$work/home-vendored/config.toml"
-CARGO_HOME="$work/home-vendored" no_network cargo build -p rusteron-client --frozen --target-dir "$target"
-# The build script recorded where it found Aeron: it must be the vendored copy.
-used=$(grep -h '^cargo:source=' "$target"/debug/build/rusteron-sys-*/output | sort -u)
+t "vendored: cargo build -p rusteron-client --frozen, without network, empty CARGO_HOME"
+mkdir -p "$work/empty-home"
+touch "$work/before-vendored"
+(cd "$copy" && CARGO_HOME="$work/empty-home" no_network cargo build -p rusteron-client --frozen --target-dir "$target")
+used=$(aeron_sources_used "$work/before-vendored")
 echo "$used"
-if ! grep -qx "cargo:source=$work/vendor/libaeron-sys/aeron" <<<"$used"; then
-    echo "error: rusteron-sys did not compile the vendored Aeron sources" >&2
-    exit 1
-fi
+grep -qx "cargo:source=$copy/vendor/libaeron-sys/aeron" <<<"$used" ||
+    { echo "error: rusteron-sys did not compile the vendored Aeron sources" >&2; exit 1; }
 
 t "cargo package --workspace"
-# --no-verify: step 3 below is the verification (the packages built together, offline, the
-# way a user gets them), cheaper than cargo's one build per package.
+# --no-verify: the next step is the verification (the packages built together, offline, as
+# a user gets them), cheaper than cargo's one build per package.
 cargo package --workspace --no-verify --locked --quiet --target-dir "$work/package"
 
-t "packaged crates into a local directory source"
-source_dir=$work/vendor # beside the vendored third-party packages, libaeron-sys among them
+t "packages unpacked into the vendor directory, a local directory source"
+source_dir=$copy/vendor
 for crate in "$work"/package/package/*.crate; do
-    dir=$source_dir/$(basename "$crate" .crate)
+    name=$(basename "$crate" .crate)
     tar -xzf "$crate" -C "$source_dir"
-    # A directory source lists each package's checksum; an empty file list skips per-file checks.
-    printf '{"files":{},"package":"%s"}' "$(sha256sum "$crate" | cut -d' ' -f1)" >"$dir/.cargo-checksum.json"
-    echo "$(basename "$crate")"
+    # A directory source gives each package's checksum; an empty file list skips per-file checks.
+    printf '{"files":{},"package":"%s"}' "$(sha256sum "$crate" | cut -d' ' -f1)" >"$source_dir/$name/.cargo-checksum.json"
+    echo "$name"
 done
 mkdir -p "$work/home-packaged"
-cp "$work/vendor-config.toml" "$work/home-packaged/config.toml"
+sed "s|^directory = .*|directory = \"$source_dir\"|" "$copy/vendor-config.toml" >"$work/home-packaged/config.toml"
 cp -r .ci/package-consumer "$work/consumer"
 
-t "consumer built from the packages, offline and without network"
+t "packaged: the consumer builds from the packages, --offline, without network, and runs"
+touch "$work/before-packaged"
 CARGO_HOME="$work/home-packaged" no_network cargo build --offline --manifest-path "$work/consumer/Cargo.toml" --target-dir "$target"
-# Cargo.lock of the consumer: our crates at 0.1.0, resolved from the directory source only.
+aeron_sources_used "$work/before-packaged"
+# Our crates at 0.1.0 (the consumer's lock file; the source holds nothing else with their names).
 grep -A1 '^name = "rusteron-' "$work/consumer/Cargo.lock" | grep -v '^--'
-no_network "$target/debug/rusteron-package-consumer"
+"$target/debug/rusteron-package-consumer"
 
 t "done"
