@@ -6,7 +6,7 @@
 #     `.cargo/config.toml` pointing at it; then rusteron-client builds `--frozen` inside a
 #     network namespace without network, with an empty CARGO_HOME (no registry cache to fall
 #     back on). Any download, by cargo or by a build script, fails the build.
-#  2. packaged: `cargo package --workspace`; the .crate files are unpacked into the vendor
+#  2. packaged: `cargo package --workspace` (cargo verifies each package alone); the .crate files are unpacked into the vendor
 #     directory, which becomes a local directory source, and a small consumer crate
 #     (.ci/package-consumer) is built from there (`--offline`, again without network) and run.
 #     Nothing comes from the workspace paths or from the crate registry (which holds unrelated
@@ -51,14 +51,14 @@ echo "$used"
 grep -qx "cargo:source=$copy/vendor/libaeron-sys/aeron" <<<"$used" ||
     { echo "error: rusteron-sys did not compile the vendored Aeron sources" >&2; exit 1; }
 
-t "cargo package --workspace"
-# --no-verify: the next step is the verification (the packages built together, offline, as
-# a user gets them), cheaper than cargo's one build per package.
-cargo package --workspace --no-verify --locked --quiet --target-dir "$work/package"
+t "cargo package --workspace (and cargo's verification: each package builds on its own)"
+rm -f "$target"/package/*.crate
+cargo package --workspace --locked --target-dir "$target" >"$work/package.log" 2>&1 || { cat "$work/package.log"; exit 1; }
+grep -E '^ *(Packaged|Verifying) ' "$work/package.log"
 
 t "packages unpacked into the vendor directory, a local directory source"
 source_dir=$copy/vendor
-for crate in "$work"/package/package/*.crate; do
+for crate in "$target"/package/*.crate; do
     name=$(basename "$crate" .crate)
     tar -xzf "$crate" -C "$source_dir"
     # A directory source gives each package's checksum; an empty file list skips per-file checks.
