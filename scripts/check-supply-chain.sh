@@ -27,8 +27,20 @@ if [ "$(id -u)" = 0 ]; then no_network() { unshare --net -- "$@"; }; else no_net
 no_network true || { echo "error: \`unshare --net\` does not work here: it needs root or user namespaces" >&2; exit 1; }
 t0=$(date +%s)
 t() { echo "--- [$(( $(date +%s) - t0 ))s] $*"; }
-# Where rusteron-sys's build script found Aeron, from the build outputs written since $1.
-aeron_sources_used() { find "$target/debug/build" -path '*/rusteron-sys-*/output' -newer "$1" -exec grep -h '^cargo:source=' {} +; }
+# Where and how rusteron-sys's build script found Aeron, from its outputs written since $1.
+aeron_sources_used() {
+    find "$target/debug/build" -path '*/rusteron-sys-*/output' -newer "$1" -exec grep -h '^cargo:source=\|^Aeron .* found by' {} +
+}
+# Fails unless the build outputs since $1 say: Aeron from directory $2, found by search $3.
+expect_aeron_sources() {
+    local used
+    used=$(aeron_sources_used "$1")
+    echo "$used"
+    if ! grep -qx "cargo:source=$2" <<<"$used" || ! grep -q "found by $3" <<<"$used"; then
+        echo "error: rusteron-sys did not compile the Aeron sources in $2 (found by $3)" >&2
+        exit 1
+    fi
+}
 
 t "cargo vendor, in a copy of the workspace (README: air-gapped / vendored builds)"
 copy=$work/workspace
@@ -46,10 +58,8 @@ t "vendored: cargo build -p rusteron-client --frozen, without network, empty CAR
 mkdir -p "$work/empty-home"
 touch "$work/before-vendored"
 (cd "$copy" && CARGO_HOME="$work/empty-home" no_network cargo build -p rusteron-client --frozen --target-dir "$target")
-used=$(aeron_sources_used "$work/before-vendored")
-echo "$used"
-grep -qx "cargo:source=$copy/vendor/libaeron-sys/aeron" <<<"$used" ||
-    { echo "error: rusteron-sys did not compile the vendored Aeron sources" >&2; exit 1; }
+# A path dependency: cargo's own answer (metadata) under the vendor source replacement.
+expect_aeron_sources "$work/before-vendored" "$copy/vendor/libaeron-sys/aeron" '`cargo metadata'
 
 t "cargo package --workspace (and cargo's verification: each package builds on its own)"
 rm -f "$target"/package/*.crate
@@ -72,7 +82,8 @@ cp -r .ci/package-consumer "$work/consumer"
 t "packaged: the consumer builds from the packages, --offline, without network, and runs"
 touch "$work/before-packaged"
 CARGO_HOME="$work/home-packaged" no_network cargo build --offline --manifest-path "$work/consumer/Cargo.toml" --target-dir "$target"
-aeron_sources_used "$work/before-packaged"
+# A package from a directory source: libaeron-sys is its sibling there.
+expect_aeron_sources "$work/before-packaged" "$source_dir/libaeron-sys/aeron" "next to rusteron-sys"
 # Our crates at 0.1.0 (the consumer's lock file; the source holds nothing else with their names).
 grep -A1 '^name = "rusteron-' "$work/consumer/Cargo.lock" | grep -v '^--'
 "$target/debug/rusteron-package-consumer"

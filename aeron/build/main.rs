@@ -36,6 +36,8 @@ fn main() {
         Err(message) => fail(&message),
     });
     if let Some(source) = &source {
+        // Not a cargo directive: a line for the build log (`-vv`, the build's `output` file).
+        println!("Aeron {} sources found by {}", source.version, source.found_by);
         println!("cargo:source={}", source.root.display());
         println!("cargo:include={}", source.client_include().display());
         println!("cargo:version={}", source.version);

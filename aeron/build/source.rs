@@ -39,6 +39,8 @@ const PACKAGE: &str = "libaeron-sys";
 pub struct AeronSource {
     pub root: PathBuf,
     pub version: String,
+    /// Which search found the tree, for the build log.
+    pub found_by: String,
 }
 
 impl AeronSource {
@@ -69,45 +71,60 @@ pub fn locate() -> Result<AeronSource, String> {
     if let Some(dir) = env("AERON_SOURCE_DIR").filter(|d| !d.is_empty()) {
         let root = PathBuf::from(&dir);
         return check_tree(&root)
-            .map_err(|why| format!("AERON_SOURCE_DIR={dir} is not a usable Aeron {PINNED_VERSION} tree: {why}"));
+            .map(|source| AeronSource {
+                found_by: "AERON_SOURCE_DIR".to_owned(),
+                ..source
+            })
+            .map_err(|why| {
+                format!(
+                    "AERON_SOURCE_DIR={dir} is not a usable Aeron {PINNED_VERSION} tree: {why} \
+                     (unset it to use the {PACKAGE} package)"
+                )
+            });
     }
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let parent = manifest_dir.parent().unwrap_or(&manifest_dir).to_owned();
     let registry_src = cargo_home().map(|home| home.join("registry/src"));
     let mut tried = vec!["AERON_SOURCE_DIR: not set".to_owned()];
-    type Search<'a> = &'a dyn Fn() -> Result<Vec<PathBuf>, String>;
-    let searches: [(String, Search); 3] = [
-        (format!("next to rusteron-sys, in {}", parent.display()), &|| {
-            Ok(siblings(&parent))
-        }),
-        (
-            format!(
-                "`cargo metadata --offline --frozen` for {}",
-                manifest_dir.join("Cargo.toml").display()
-            ),
-            &|| from_cargo_metadata(&manifest_dir),
-        ),
-        (
-            match &registry_src {
-                Some(src) => format!("cargo's registry cache, {}/*/{PACKAGE}-{PINNED_VERSION}", src.display()),
-                None => "cargo's registry cache: neither CARGO_HOME nor HOME is set".to_owned(),
-            },
-            &|| Ok(registry_src.as_deref().map(in_registry_cache).unwrap_or_default()),
-        ),
-    ];
-    for (what, search) in searches {
-        match search() {
+    // Takes the first usable tree of one search, else notes why there was none.
+    let mut first_usable = |what: String, found: Result<Vec<PathBuf>, String>| -> Option<AeronSource> {
+        match found {
             Ok(packages) if packages.is_empty() => tried.push(format!("{what}: no {PACKAGE} {PINNED_VERSION}")),
             Ok(packages) => {
                 for package in packages {
                     match check_tree(&package.join("aeron")) {
-                        Ok(source) => return Ok(source),
+                        Ok(source) => {
+                            return Some(AeronSource {
+                                found_by: what,
+                                ..source
+                            })
+                        }
                         Err(why) => tried.push(format!("{what}: {} is unusable: {why}", package.display())),
                     }
                 }
             }
             Err(why) => tried.push(format!("{what}: {why}")),
         }
+        None
+    };
+    let beside = format!("next to rusteron-sys, in {}", parent.display());
+    if let Some(source) = first_usable(beside, Ok(siblings(&parent))) {
+        return Ok(source);
+    }
+    let metadata = format!(
+        "`cargo metadata --offline --frozen` for {}",
+        manifest_dir.join("Cargo.toml").display()
+    );
+    if let Some(source) = first_usable(metadata, from_cargo_metadata(&manifest_dir)) {
+        return Ok(source);
+    }
+    let cache = match &registry_src {
+        Some(src) => format!("cargo's registry cache, {}/*/{PACKAGE}-{PINNED_VERSION}", src.display()),
+        None => "cargo's registry cache (neither CARGO_HOME nor HOME is set)".to_owned(),
+    };
+    let cached = registry_src.as_deref().map(in_registry_cache).unwrap_or_default();
+    if let Some(source) = first_usable(cache, Ok(cached)) {
+        return Ok(source);
     }
     Err(format!(
         "the Aeron {PINNED_VERSION} C sources are not on this machine: run `cargo fetch` once \
@@ -139,6 +156,7 @@ fn check_tree(root: &Path) -> Result<AeronSource, String> {
     Ok(AeronSource {
         root: root.canonicalize().unwrap_or_else(|_| root.to_owned()),
         version,
+        found_by: String::new(),
     })
 }
 
@@ -203,10 +221,11 @@ fn in_registry_cache(registry_src: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// The directories of the packages called `name` in `cargo metadata` JSON, read without a
-/// JSON parser: in each package object `"name":"…"` comes before its `"manifest_path":"…"`,
-/// and the dependency entries in between carry no manifest path. A dependency entry named
-/// `name` thus yields the depending package's directory, which `check_tree` then rejects.
+/// The directories of the packages called `name` that hold an `aeron/` tree, in `cargo
+/// metadata` JSON read without a JSON parser: in each package object `"name":"…"` comes
+/// before its `"manifest_path":"…"`, and the dependency entries in between carry no manifest
+/// path. A dependency entry named `name` thus points at the depending package, which holds no
+/// `aeron/version.txt` and is skipped.
 fn package_dirs(json: &str, name: &str) -> Vec<PathBuf> {
     let key = format!("\"name\":\"{name}\"");
     let field = "\"manifest_path\":\"";
@@ -222,7 +241,7 @@ fn package_dirs(json: &str, name: &str) -> Vec<PathBuf> {
         };
         let manifest = rest[start..start + len].replace("\\\\", "\\");
         if let Some(dir) = Path::new(&manifest).parent() {
-            if !dirs.iter().any(|d| d == dir) {
+            if dir.join("aeron/version.txt").is_file() && !dirs.iter().any(|d| d == dir) {
                 dirs.push(dir.to_owned());
             }
         }
