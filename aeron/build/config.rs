@@ -43,14 +43,14 @@ impl Config {
         if want_static && want_dynamic {
             // Cargo shows build-script warnings of path dependencies (and with -vv of all).
             let outcome = if precompile {
-                "with `precompile`, shared prebuilt libraries are linked unless AERON_STATIC=1"
+                "with `precompile`, the shared prebuilt libraries are linked; AERON_STATIC=1 links \
+                 the static ones"
             } else {
-                "`dynamic` wins"
+                "`dynamic` wins; to link statically, no dependent may turn on `dynamic`"
             };
             println!(
-                "cargo:warning=features `static` and `dynamic` are both on (two \
-                 dependents asked for different link modes); {outcome}. To link statically, no \
-                 dependent may turn on `dynamic`."
+                "cargo:warning=features `static` and `dynamic` are both on (two dependents asked \
+                 for different link modes): {outcome}"
             );
         }
         let link = if precompile {
