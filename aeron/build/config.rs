@@ -3,6 +3,12 @@
 //! Features are read with `cfg!(feature = ...)` (cargo compiles the build script with the
 //! package's features), so a misspelt feature name is a compile-time `unexpected_cfgs`
 //! warning instead of a silently false string comparison.
+//!
+//! The link-mode features are additive, because cargo unites the features every dependent
+//! asks for and two of them may ask for different modes. The rule: `precompile` wins over
+//! `static` and `dynamic` (without `AERON_STATIC`, `dynamic` then picks the shared prebuilt
+//! libraries), and `dynamic` wins over `static`, which is usually on only as a default
+//! feature, whereas nobody gets `dynamic` without asking. None of the three means `static`.
 
 use std::path::PathBuf;
 
@@ -29,17 +35,23 @@ pub struct Config {
     pub target_os: String,
 }
 
-/// Mutually exclusive features were enabled; `src/lib.rs` reports it with `compile_error!`.
-#[derive(Debug)]
-pub struct Conflict;
-
 impl Config {
-    pub fn from_env() -> Result<Config, Conflict> {
+    pub fn from_env() -> Config {
         let want_static = cfg!(feature = "static");
         let want_dynamic = cfg!(feature = "dynamic");
         let precompile = cfg!(feature = "precompile");
         if want_static && want_dynamic {
-            return Err(Conflict);
+            // Cargo shows build-script warnings of path dependencies (and with -vv of all).
+            let outcome = if precompile {
+                "with `precompile`, the shared prebuilt libraries are linked; AERON_STATIC=1 links \
+                 the static ones"
+            } else {
+                "`dynamic` wins; to link statically, no dependent may turn on `dynamic`"
+            };
+            println!(
+                "cargo:warning=features `static` and `dynamic` are both on (two dependents asked \
+                 for different link modes): {outcome}"
+            );
         }
         let link = if precompile {
             let lib_dir = match env("AERON_LIB_DIR") {
@@ -68,13 +80,13 @@ impl Config {
         } else {
             LinkMode::Static
         };
-        Ok(Config {
+        Config {
             link,
             driver: cfg!(feature = "driver"),
             archive: cfg!(feature = "archive"),
             bindgen: cfg!(feature = "bindgen"),
             docs_rs: env("DOCS_RS").is_some(),
             target_os: std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default(),
-        })
+        }
     }
 }

@@ -20,12 +20,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-changed=bindings");
 
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        // Conflicting features: lib.rs raises a compile_error! with the fix, so stop here
-        // without compiling any C.
-        Err(config::Conflict) => return,
-    };
+    let config = Config::from_env();
     let out_dir = PathBuf::from(env("OUT_DIR").expect("cargo sets OUT_DIR"));
 
     if config.docs_rs {
@@ -36,11 +31,13 @@ fn main() {
 
     // Prebuilt libraries need no sources unless the bindings are regenerated.
     let needs_source = !matches!(config.link, LinkMode::Prebuilt { .. }) || config.bindgen;
-    let source = needs_source.then(|| match source::locate(&out_dir) {
+    let source = needs_source.then(|| match source::locate() {
         Ok(source) => source,
         Err(message) => fail(&message),
     });
     if let Some(source) = &source {
+        // Not a cargo directive: a line for the build log (`-vv`, the build's `output` file).
+        println!("Aeron {} sources found by {}", source.version, source.found_by);
         println!("cargo:source={}", source.root.display());
         println!("cargo:include={}", source.client_include().display());
         println!("cargo:version={}", source.version);

@@ -1,9 +1,28 @@
-//! Finding the Aeron 1.54.0 source tree.
+//! Finding the Aeron 1.54.0 source tree, without network access.
 //!
-//! Order: `AERON_SOURCE_DIR` (a checkout of Aeron) → the tree published inside the registry
-//! package `libaeron-sys` 1.54.0, found by a nested `cargo metadata` over a throwaway
-//! manifest (offline first, then online unless `CARGO_NET_OFFLINE`) → one error naming both.
-//! `cargo metadata` downloads the package if needed but compiles nothing.
+//! The tree is published on the crate registry inside the package `libaeron-sys` 1.54.0
+//! (folder `aeron/`). `Cargo.toml` depends on that package under `cfg(any())`, which is never
+//! true: cargo locks it, `cargo fetch` downloads it and `cargo vendor` copies it (through any
+//! source replacement, like every other package), but cargo never compiles it, which matters
+//! because its own build script runs CMake and bindgen. The price: cargo downloads only what
+//! it compiles, so a bare `cargo build` does not download it either (measured, cargo 1.95).
+//!
+//! A build script learns a dependency's directory only from a dependency that is built
+//! (`DEP_*` metadata, its `CARGO_MANIFEST_DIR`), so this one looks where cargo keeps packages,
+//! in this order, and stops at the first Aeron 1.54.0 tree:
+//!
+//! 1. `AERON_SOURCE_DIR` (a checkout of Aeron), when set.
+//! 2. Next to this package. Cargo unpacks all packages of one source into one directory
+//!    (`$CARGO_HOME/registry/src/<registry>/<name>-<version>`, or `cargo vendor`'s
+//!    `<dir>/<name>`), so when rusteron-sys itself comes from the registry, a mirror or a vendor
+//!    directory, the libaeron-sys locked with it is its sibling.
+//! 3. `cargo metadata --offline --frozen` over this package's manifest, for a path or git
+//!    dependency (this workspace): cargo's own answer for the locked graph under the active
+//!    configuration, source replacement included. It never downloads nor writes the lock
+//!    file, and it succeeds only when every locked package is on disk (after `cargo fetch`
+//!    or with a vendor directory).
+//! 4. `$CARGO_HOME/registry/src/*/libaeron-sys-1.54.0`: the package as cargo unpacked it from
+//!    a registry, for a path dependency whose other packages are not all downloaded.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,9 +33,14 @@ use crate::env;
 /// The Aeron version this crate's bindings and generated code are written against.
 pub const PINNED_VERSION: &str = "1.54.0";
 
+/// The registry package that carries the Aeron tree in its `aeron/` folder.
+const PACKAGE: &str = "libaeron-sys";
+
 pub struct AeronSource {
     pub root: PathBuf,
     pub version: String,
+    /// Which search found the tree, for the build log.
+    pub found_by: String,
 }
 
 impl AeronSource {
@@ -43,30 +67,73 @@ impl AeronSource {
     }
 }
 
-pub fn locate(out_dir: &Path) -> Result<AeronSource, String> {
+pub fn locate() -> Result<AeronSource, String> {
     if let Some(dir) = env("AERON_SOURCE_DIR").filter(|d| !d.is_empty()) {
         let root = PathBuf::from(&dir);
         return check_tree(&root)
-            .map_err(|why| format!("AERON_SOURCE_DIR={dir} is not a usable Aeron {PINNED_VERSION} tree: {why}"));
+            .map(|source| AeronSource {
+                found_by: "AERON_SOURCE_DIR".to_owned(),
+                ..source
+            })
+            .map_err(|why| {
+                format!(
+                    "AERON_SOURCE_DIR={dir} is not a usable Aeron {PINNED_VERSION} tree: {why} \
+                     (unset it to use the {PACKAGE} package)"
+                )
+            });
     }
-    let offline = env("CARGO_NET_OFFLINE").is_some_and(|v| v == "true" || v == "1");
-    match from_registry_package(out_dir, offline) {
-        Ok(root) => check_tree(&root).map_err(|why| {
-            format!(
-                "the libaeron-sys {PINNED_VERSION} package at {} is unusable: {why}",
-                root.display()
-            )
-        }),
-        Err(tried) => Err(format!(
-            "could not find the Aeron {PINNED_VERSION} C sources.\n\
-             Tried:\n  1. AERON_SOURCE_DIR (not set)\n  2. the registry package libaeron-sys \
-             ={PINNED_VERSION} through `cargo metadata` ({tried})\n\
-             Fix one of:\n  - set AERON_SOURCE_DIR to a checkout of Aeron {PINNED_VERSION} \
-             (the directory holding version.txt and aeron-client/)\n  - allow cargo to download \
-             the package once (unset CARGO_NET_OFFLINE / drop --offline), or run \
-             `cargo fetch` for a project that depends on libaeron-sys ={PINNED_VERSION} while online"
-        )),
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let parent = manifest_dir.parent().unwrap_or(&manifest_dir).to_owned();
+    let registry_src = cargo_home().map(|home| home.join("registry/src"));
+    let mut tried = vec!["AERON_SOURCE_DIR: not set".to_owned()];
+    // Takes the first usable tree of one search, else notes why there was none.
+    let mut first_usable = |what: String, found: Result<Vec<PathBuf>, String>| -> Option<AeronSource> {
+        match found {
+            Ok(packages) if packages.is_empty() => tried.push(format!("{what}: no {PACKAGE} {PINNED_VERSION}")),
+            Ok(packages) => {
+                for package in packages {
+                    match check_tree(&package.join("aeron")) {
+                        Ok(source) => {
+                            return Some(AeronSource {
+                                found_by: what,
+                                ..source
+                            })
+                        }
+                        Err(why) => tried.push(format!("{what}: {} is unusable: {why}", package.display())),
+                    }
+                }
+            }
+            Err(why) => tried.push(format!("{what}: {why}")),
+        }
+        None
+    };
+    let beside = format!("next to rusteron-sys, in {}", parent.display());
+    if let Some(source) = first_usable(beside, Ok(siblings(&parent))) {
+        return Ok(source);
     }
+    let metadata = format!(
+        "`cargo metadata --offline --frozen` for {}",
+        manifest_dir.join("Cargo.toml").display()
+    );
+    if let Some(source) = first_usable(metadata, from_cargo_metadata(&manifest_dir)) {
+        return Ok(source);
+    }
+    let cache = match &registry_src {
+        Some(src) => format!("cargo's registry cache, {}/*/{PACKAGE}-{PINNED_VERSION}", src.display()),
+        None => "cargo's registry cache (neither CARGO_HOME nor HOME is set)".to_owned(),
+    };
+    let cached = registry_src.as_deref().map(in_registry_cache).unwrap_or_default();
+    if let Some(source) = first_usable(cache, Ok(cached)) {
+        return Ok(source);
+    }
+    Err(format!(
+        "the Aeron {PINNED_VERSION} C sources are not on this machine: run `cargo fetch` once \
+         (it downloads the package {PACKAGE} {PINNED_VERSION} that Cargo.lock pins; `cargo build` \
+         alone does not, because nothing compiles it; `cargo fetch --target ..` skips it), use \
+         `cargo vendor` for an offline build, or set AERON_SOURCE_DIR to a checkout of Aeron \
+         {PINNED_VERSION}.\nTried:\n  - {}",
+        tried.join("\n  - ")
+    ))
 }
 
 fn check_tree(root: &Path) -> Result<AeronSource, String> {
@@ -89,76 +156,95 @@ fn check_tree(root: &Path) -> Result<AeronSource, String> {
     Ok(AeronSource {
         root: root.canonicalize().unwrap_or_else(|_| root.to_owned()),
         version,
+        found_by: String::new(),
     })
 }
 
-/// Runs `$CARGO metadata` over a throwaway manifest depending on `libaeron-sys` and returns
-/// the `aeron/` directory inside that package.
-fn from_registry_package(out_dir: &Path, offline: bool) -> Result<PathBuf, String> {
-    let probe = out_dir.join("aeron-source-probe");
-    fs::create_dir_all(probe.join("src")).map_err(|e| e.to_string())?;
-    // The empty [workspace] keeps cargo from attaching the probe to an enclosing workspace.
-    let manifest = format!(
-        "[package]\nname = \"rusteron-sys-source-probe\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
-         publish = false\n\n[dependencies]\nlibaeron-sys = {{ version = \"={PINNED_VERSION}\", \
-         default-features = false }}\n\n[workspace]\n"
-    );
-    fs::write(probe.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
-    fs::write(probe.join("src/lib.rs"), "").map_err(|e| e.to_string())?;
-
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut attempts: Vec<&[&str]> = vec![&["--offline"]];
-    if !offline {
-        attempts.push(&[]);
-    }
-    let mut errors = Vec::new();
-    for extra in attempts {
-        let output = Command::new(&cargo)
-            .args(["metadata", "--format-version", "1", "--manifest-path"])
-            .arg(probe.join("Cargo.toml"))
-            .args(extra)
-            // The outer build's target dir and flags mean nothing to the probe.
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .output();
-        let mode = if extra.is_empty() { "online" } else { "offline" };
-        match output {
-            Ok(out) if out.status.success() => {
-                let json = String::from_utf8_lossy(&out.stdout);
-                if let Some(dir) = package_dir(&json, "libaeron-sys") {
-                    return Ok(dir.join("aeron"));
-                }
-                errors.push(format!("{mode}: no libaeron-sys in the metadata"));
-            }
-            Ok(out) => {
-                let stderr = String::from_utf8_lossy(&out.stderr);
-                let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
-                errors.push(format!("{mode}: {}", last.trim()));
-            }
-            Err(e) => errors.push(format!("{mode}: cannot run {cargo}: {e}")),
-        }
-    }
-    if offline {
-        errors.push("online attempt skipped because CARGO_NET_OFFLINE is set".into());
-    }
-    Err(errors.join("; "))
+/// `<name>-<version>` (registry, mirror, `cargo vendor --versioned-dirs`) and `<name>`
+/// (`cargo vendor`) in `dir`, the directory that holds this package.
+fn siblings(dir: &Path) -> Vec<PathBuf> {
+    [format!("{PACKAGE}-{PINNED_VERSION}"), PACKAGE.to_owned()]
+        .iter()
+        .map(|name| dir.join(name))
+        .filter(|package| package.join("Cargo.toml").is_file())
+        .collect()
 }
 
-/// Finds the directory of package `name` in `cargo metadata` JSON without a JSON parser:
-/// every package object has `"name":"…"` followed by its `"manifest_path":"…"`.
-fn package_dir(json: &str, name: &str) -> Option<PathBuf> {
+/// Asks cargo where the locked libaeron-sys is, reading the lock file and the configuration
+/// of the workspace that holds this package (the command runs from its directory).
+fn from_cargo_metadata(manifest_dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(&cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--frozen",
+            "--manifest-path",
+        ])
+        .arg(manifest_dir.join("Cargo.toml"))
+        .current_dir(manifest_dir)
+        .output()
+        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
+    if !output.status.success() {
+        // Cargo's first error line says what failed, its last line why.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let mut lines = stderr.lines().map(str::trim).filter(|l| !l.is_empty());
+        let first = lines.find(|l| l.starts_with("error")).unwrap_or("failed");
+        return Err(match lines.next_back() {
+            Some(last) => format!("{first} ({last})"),
+            None => first.to_owned(),
+        });
+    }
+    Ok(package_dirs(&String::from_utf8_lossy(&output.stdout), PACKAGE))
+}
+
+/// Cargo's home as cargo finds it: `CARGO_HOME`, else `~/.cargo`.
+fn cargo_home() -> Option<PathBuf> {
+    env("CARGO_HOME")
+        .filter(|home| !home.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+}
+
+/// `<registry_src>/*/libaeron-sys-1.54.0`, in a stable order.
+fn in_registry_cache(registry_src: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = fs::read_dir(registry_src)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|registry| registry.path().join(format!("{PACKAGE}-{PINNED_VERSION}")))
+        .filter(|package| package.join("Cargo.toml").is_file())
+        .collect();
+    found.sort();
+    found
+}
+
+/// The directories of the packages called `name` that hold an `aeron/` tree, in `cargo
+/// metadata` JSON read without a JSON parser: in each package object `"name":"…"` comes
+/// before its `"manifest_path":"…"`, and the dependency entries in between carry no manifest
+/// path. A dependency entry named `name` thus points at the depending package, which holds no
+/// `aeron/version.txt` and is skipped.
+fn package_dirs(json: &str, name: &str) -> Vec<PathBuf> {
     let key = format!("\"name\":\"{name}\"");
+    let field = "\"manifest_path\":\"";
+    let mut dirs = Vec::new();
     let mut rest = json;
     while let Some(at) = rest.find(&key) {
         rest = &rest[at + key.len()..];
-        let mp = rest.find("\"manifest_path\":\"")? + "\"manifest_path\":\"".len();
-        let end = rest[mp..].find('"')?;
-        let manifest = rest[mp..mp + end].replace("\\\\", "\\");
-        let dir = Path::new(&manifest).parent()?.to_owned();
-        if dir.join("aeron/version.txt").is_file() {
-            return Some(dir);
+        let Some(start) = rest.find(field).map(|i| i + field.len()) else {
+            break;
+        };
+        let Some(len) = rest[start..].find('"') else {
+            break;
+        };
+        let manifest = rest[start..start + len].replace("\\\\", "\\");
+        if let Some(dir) = Path::new(&manifest).parent() {
+            if dir.join("aeron/version.txt").is_file() && !dirs.iter().any(|d| d == dir) {
+                dirs.push(dir.to_owned());
+            }
         }
     }
-    None
+    dirs
 }

@@ -6,6 +6,11 @@
 //! Java or libclang) and links them statically (default), dynamically, or links your own
 //! prebuilt libraries. See the crate README for the link modes and environment variables.
 //!
+//! The link-mode features are additive, so any two dependents can combine: when several are
+//! on, `precompile` wins over both others (it compiles no C) and `dynamic` wins over `static`
+//! (`static` is often on only because it is a default feature, `dynamic` is always asked for).
+//! The build prints a warning when `static` and `dynamic` are both on.
+//!
 //! Everything here is `unsafe` C: use `rusteron-client`, `rusteron-archive` and
 //! `rusteron-media-driver` for a safe API.
 //!
@@ -24,12 +29,6 @@
 
 #![allow(non_upper_case_globals, non_camel_case_types, non_snake_case)]
 #![allow(clippy::all, rustdoc::all)]
-
-#[cfg(all(feature = "static", feature = "dynamic"))]
-compile_error!(
-    "rusteron-sys: features `static` and `dynamic` are mutually exclusive. `static` is on by \
-     default: to link dynamically, depend with `default-features = false, features = [\"dynamic\"]`."
-);
 
 /// The Aeron version these bindings were generated from; the build checks the source tree
 /// against it and a test checks the linked library.
