@@ -69,8 +69,10 @@ mod context;
 pub mod counters;
 pub mod error;
 pub mod handler;
+pub mod owned;
 pub mod panic;
 pub mod publication;
+pub mod pubsub;
 pub mod resource;
 mod send_sync;
 pub mod strings;
@@ -82,6 +84,10 @@ pub use constants::*;
 pub use counters::{CounterInfo, COUNTER_MAX_KEY_LENGTH, COUNTER_MAX_LABEL_LENGTH, SYSTEM_COUNTER_TYPE_ID};
 pub use error::{AeronCError, AeronErrorType};
 pub use handler::{Handler, Handlers};
+pub use owned::{IntoOwnedError, OwnedExclusivePublication, OwnedSubscription, PublicationInfo};
+pub use pubsub::{
+    ClientBuilder, Frame, IntoChannel, OfferStatus, PubSubConfig, Publisher, StreamConfig, StreamConfigBuilder, Subscriber,
+};
 pub use publication::{
     aligned_frame_length, BufferClaim, CHANNEL_STATUS_NO_ID_ALLOCATED, DATA_HEADER_LENGTH, FRAME_ALIGNMENT,
     MAX_OFFERV_BUFFERS, RESERVED_VALUE_OFFSET,
