@@ -63,6 +63,7 @@
 //! `rusteron-sys`); `backtrace` logs a backtrace with each [`AeronCError`] read from C;
 //! `extra-logging` logs every C resource's creation and close.
 
+pub mod broker;
 pub mod cnc;
 pub mod constants;
 mod context;
@@ -77,6 +78,7 @@ pub mod resource;
 mod send_sync;
 pub mod strings;
 pub mod subscription;
+pub mod topic;
 pub mod uri;
 
 pub use cnc::{DriverStats, ErrorLogEntry, LossReportEntry};
