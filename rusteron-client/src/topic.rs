@@ -236,7 +236,7 @@ enum Level {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicPattern {
     text: String,
-    /// The literal bytes before the first wildcard: a cheap first reject.
+    /// Length of the literal text before the `/` of the first wildcard: a cheap first reject.
     prefix_len: usize,
     levels: Vec<Level>,
     exact: bool,
@@ -264,8 +264,11 @@ impl TopicPattern {
         if levels.iter().any(|l| *l == Level::Rest) && levels.last() != Some(&Level::Rest) {
             return Err(TopicError::MisplacedWildcard(pattern.to_owned()));
         }
-        let prefix_len = pattern.find(['*', '#']).unwrap_or(pattern.len());
-        let exact = prefix_len == pattern.len();
+        // A wildcard always follows a '/': the prefix stops before it, so "/a/#" still
+        // matches "/a".
+        let wildcard = pattern.find(['*', '#']);
+        let exact = wildcard.is_none();
+        let prefix_len = wildcard.map_or(pattern.len(), |w| w - 1);
         Ok(TopicPattern {
             text: pattern.to_owned(),
             prefix_len,
