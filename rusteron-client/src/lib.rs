@@ -63,6 +63,8 @@
 //! `rusteron-sys`); `backtrace` logs a backtrace with each [`AeronCError`] read from C;
 //! `extra-logging` logs every C resource's creation and close.
 
+#[cfg(feature = "tokio")]
+pub mod asynchronous;
 pub mod broker;
 pub mod cnc;
 pub mod constants;

@@ -493,6 +493,14 @@ pub struct Publisher {
 }
 
 impl Publisher {
+    #[allow(dead_code)]
+    pub(crate) fn from_publication(publication: crate::AeronExclusivePublication, config: &StreamConfig) -> Result<Self, AeronCError> {
+        Ok(Publisher {
+            publication: publication.into_owned().map_err(|e| e.error())?,
+            timeout: config.timeout(),
+        })
+    }
+
     /// Offers `message`; see [`OfferStatus`]. Allocates nothing.
     #[inline]
     pub fn offer(&self, message: &[u8]) -> Result<OfferStatus, AeronCError> {
@@ -672,13 +680,34 @@ impl Subscriber {
     /// Returns the fragments read. Allocates nothing (once the reassembly buffer fits the
     /// largest message).
     #[inline]
-    pub fn poll<F: FnMut(Frame<'_>)>(&mut self, mut f: F) -> Result<usize, AeronCError> {
+    pub fn poll<F: FnMut(Frame<'_>)>(&mut self, f: F) -> Result<usize, AeronCError> {
+        self.poll_limit(f, self.fragment_limit)
+    }
+
+    /// [`poll`](Self::poll) reading at most `fragment_limit` fragments.
+    #[inline]
+    pub fn poll_limit<F: FnMut(Frame<'_>)>(&mut self, mut f: F, fragment_limit: usize) -> Result<usize, AeronCError> {
         let read = self.assembler.poll(
             self.subscription.shared(),
             |data: &[u8], header: AeronHeader| f(Frame { data, header }),
-            self.fragment_limit,
+            fragment_limit,
         )?;
         Ok(read as usize)
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn is_closed_or_client_closed(&self) -> bool {
+        self.subscription.is_closed() || self.client_closed()
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn from_subscription(subscription: crate::AeronSubscription, config: &StreamConfig) -> Result<Self, AeronCError> {
+        Ok(Subscriber {
+            subscription: subscription.into_owned().map_err(|e| e.error())?,
+            assembler: AeronFragmentClosureAssembler::new()?,
+            fragment_limit: config.fragment_limit(),
+            timeout: config.timeout(),
+        })
     }
 
     /// The receive loop (`for frame in sub`): gives every message to `f` until it returns
@@ -782,12 +811,8 @@ impl Aeron {
     /// bad channel).
     pub fn publisher(&self, config: &StreamConfig) -> Result<Publisher, AeronCError> {
         let publication = self.add_exclusive_publication(config.channel(), config.stream_id(), config.timeout())?;
-        // Fresh from the add: this is the only handle, so this cannot fail.
-        let publication = publication.into_owned().map_err(|e| e.error())?;
-        Ok(Publisher {
-            publication,
-            timeout: config.timeout(),
-        })
+        // Fresh from the add: the only handle, so into_owned cannot refuse.
+        Publisher::from_publication(publication, config)
     }
 
     /// A [`Subscriber`] on `config`'s channel and stream, waiting up to the config's timeout.
@@ -799,13 +824,7 @@ impl Aeron {
             Handlers::no_unavailable_image_handler(),
             config.timeout(),
         )?;
-        let subscription = subscription.into_owned().map_err(|e| e.error())?;
-        Ok(Subscriber {
-            subscription,
-            assembler: AeronFragmentClosureAssembler::new()?,
-            fragment_limit: config.fragment_limit(),
-            timeout: config.timeout(),
-        })
+        Subscriber::from_subscription(subscription, config)
     }
 
     /// Runs `f` with a new [`Publisher`] and closes it afterwards, also when `f` panics.

@@ -514,6 +514,11 @@ impl TopicPublisher {
         }
     }
 
+    /// The bound of this publisher's waits.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Waits up to the config's timeout for a subscriber.
     pub fn wait_connected(&self) -> Result<(), TopicError> {
         let deadline = Instant::now() + self.timeout;
