@@ -174,7 +174,10 @@ impl Aeron {
             done: false,
         };
         let subscription = complete(add, config.timeout(), |p| p.poll()).await?;
-        Ok(AsyncSubscriber::new(Subscriber::from_subscription(subscription, config)?))
+        Ok(AsyncSubscriber::new(Subscriber::from_subscription(
+            subscription,
+            config,
+        )?))
     }
 }
 

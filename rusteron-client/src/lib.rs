@@ -89,12 +89,13 @@ pub use counters::{CounterInfo, COUNTER_MAX_KEY_LENGTH, COUNTER_MAX_LABEL_LENGTH
 pub use error::{AeronCError, AeronErrorType};
 pub use handler::{Handler, Handlers};
 pub use owned::{IntoOwnedError, OwnedExclusivePublication, OwnedSubscription, PublicationInfo};
-pub use pubsub::{
-    ClientBuilder, Frame, IntoChannel, OfferStatus, PubSubConfig, Publisher, StreamConfig, StreamConfigBuilder, Subscriber,
-};
 pub use publication::{
     aligned_frame_length, BufferClaim, CHANNEL_STATUS_NO_ID_ALLOCATED, DATA_HEADER_LENGTH, FRAME_ALIGNMENT,
     MAX_OFFERV_BUFFERS, RESERVED_VALUE_OFFSET,
+};
+pub use pubsub::{
+    ClientBuilder, Frame, IntoChannel, OfferStatus, PubSubConfig, Publisher, StreamConfig, StreamConfigBuilder,
+    Subscriber,
 };
 pub use resource::ManagedCResource;
 pub use strings::IntoCString;

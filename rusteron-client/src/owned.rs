@@ -278,7 +278,8 @@ impl OwnedExclusivePublication {
     /// Publishes `buffer` (see [`AeronExclusivePublication::offer`]; no supplier).
     #[inline]
     pub fn offer(&self, buffer: &[u8]) -> Result<i64, AeronCError> {
-        self.inner.offer(buffer, crate::Handlers::no_reserved_value_supplier_handler())
+        self.inner
+            .offer(buffer, crate::Handlers::no_reserved_value_supplier_handler())
     }
 
     /// Publishes the concatenation of `buffers` as one message (see
@@ -292,7 +293,11 @@ impl OwnedExclusivePublication {
     /// Publishes `buffer` with a reserved value computed from the frame (see
     /// [`AeronExclusivePublication::offer_once`]).
     #[inline]
-    pub fn offer_once<F: FnMut(&[u8]) -> i64>(&self, buffer: &[u8], reserved_value_supplier: F) -> Result<i64, AeronCError> {
+    pub fn offer_once<F: FnMut(&[u8]) -> i64>(
+        &self,
+        buffer: &[u8],
+        reserved_value_supplier: F,
+    ) -> Result<i64, AeronCError> {
         self.inner.offer_once(buffer, reserved_value_supplier)
     }
 
@@ -374,7 +379,9 @@ impl OwnedExclusivePublication {
 
 impl fmt::Debug for OwnedExclusivePublication {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedExclusivePublication").field("inner", &self.inner).finish()
+        f.debug_struct("OwnedExclusivePublication")
+            .field("inner", &self.inner)
+            .finish()
     }
 }
 

@@ -494,7 +494,10 @@ pub struct Publisher {
 
 impl Publisher {
     #[allow(dead_code)]
-    pub(crate) fn from_publication(publication: crate::AeronExclusivePublication, config: &StreamConfig) -> Result<Self, AeronCError> {
+    pub(crate) fn from_publication(
+        publication: crate::AeronExclusivePublication,
+        config: &StreamConfig,
+    ) -> Result<Self, AeronCError> {
         Ok(Publisher {
             publication: publication.into_owned().map_err(|e| e.error())?,
             timeout: config.timeout(),
@@ -571,7 +574,11 @@ impl Publisher {
     }
 }
 
-fn wait(timeout: Duration, what: &str, mut ready: impl FnMut() -> Result<bool, AeronCError>) -> Result<(), AeronCError> {
+fn wait(
+    timeout: Duration,
+    what: &str,
+    mut ready: impl FnMut() -> Result<bool, AeronCError>,
+) -> Result<(), AeronCError> {
     let deadline = Instant::now() + timeout;
     loop {
         if ready()? {
@@ -701,7 +708,10 @@ impl Subscriber {
     }
 
     #[allow(dead_code)]
-    pub(crate) fn from_subscription(subscription: crate::AeronSubscription, config: &StreamConfig) -> Result<Self, AeronCError> {
+    pub(crate) fn from_subscription(
+        subscription: crate::AeronSubscription,
+        config: &StreamConfig,
+    ) -> Result<Self, AeronCError> {
         Ok(Subscriber {
             subscription: subscription.into_owned().map_err(|e| e.error())?,
             assembler: AeronFragmentClosureAssembler::new()?,
@@ -721,11 +731,19 @@ impl Subscriber {
 
     /// [`for_each`](Self::for_each) for at most `timeout`: returns (with the count) when
     /// `f` breaks or the time is up.
-    pub fn receive<F: FnMut(Frame<'_>) -> ControlFlow<()>>(&mut self, timeout: Duration, f: F) -> Result<usize, AeronCError> {
+    pub fn receive<F: FnMut(Frame<'_>) -> ControlFlow<()>>(
+        &mut self,
+        timeout: Duration,
+        f: F,
+    ) -> Result<usize, AeronCError> {
         self.run(Some(Instant::now() + timeout), f)
     }
 
-    fn run<F: FnMut(Frame<'_>) -> ControlFlow<()>>(&mut self, deadline: Option<Instant>, mut f: F) -> Result<usize, AeronCError> {
+    fn run<F: FnMut(Frame<'_>) -> ControlFlow<()>>(
+        &mut self,
+        deadline: Option<Instant>,
+        mut f: F,
+    ) -> Result<usize, AeronCError> {
         let mut seen = 0usize;
         let mut stop = false;
         let mut idle = Idle::default();
@@ -834,7 +852,11 @@ impl Aeron {
     }
 
     /// Runs `f` with a new [`Subscriber`] and closes it afterwards, also when `f` panics.
-    pub fn with_subscriber<R>(&self, config: &StreamConfig, f: impl FnOnce(&mut Subscriber) -> R) -> Result<R, AeronCError> {
+    pub fn with_subscriber<R>(
+        &self,
+        config: &StreamConfig,
+        f: impl FnOnce(&mut Subscriber) -> R,
+    ) -> Result<R, AeronCError> {
         let mut scoped = Scoped(self.subscriber(config)?, |s: &Subscriber| s.close());
         Ok(f(&mut scoped.0))
     }

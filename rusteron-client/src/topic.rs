@@ -163,7 +163,10 @@ impl TopicConfig {
 
 fn check_common(topic: &str, max: usize) -> Result<(), TopicError> {
     if topic.len() > max {
-        return Err(TopicError::TooLong { length: topic.len(), max });
+        return Err(TopicError::TooLong {
+            length: topic.len(),
+            max,
+        });
     }
     if !topic.starts_with('/') {
         return Err(TopicError::MissingLeadingSlash(topic.to_owned()));
@@ -531,6 +534,11 @@ impl TopicPublisher {
         Ok(())
     }
 
+    /// Session id, stream id and size limits of the bus publication.
+    pub fn info(&self) -> Result<crate::owned::PublicationInfo, TopicError> {
+        Ok(self.publication.constants()?)
+    }
+
     /// The longest payload `publish` accepts for `topic`.
     pub fn max_payload(&self, topic: &str) -> Result<usize, TopicError> {
         let info = self.publication.constants()?;
@@ -687,7 +695,11 @@ impl TopicSubscriber {
     /// One poll of up to `fragment_limit` fragments; `f` gets each matching message.
     /// Returns the fragments read. Allocates nothing once every topic was seen.
     #[inline]
-    pub fn poll_limit<F: FnMut(TopicMessage<'_>)>(&mut self, mut f: F, fragment_limit: usize) -> Result<usize, TopicError> {
+    pub fn poll_limit<F: FnMut(TopicMessage<'_>)>(
+        &mut self,
+        mut f: F,
+        fragment_limit: usize,
+    ) -> Result<usize, TopicError> {
         let images = self.images.load(Ordering::Acquire);
         if images != self.seen_images {
             self.cache.clear();

@@ -97,7 +97,9 @@ fn owned_subscription_and_publication_move_to_other_threads() -> Result<(), Aero
         let deadline = Instant::now() + TIMEOUT;
         while got.len() < 100 && Instant::now() < deadline {
             subscription.poll_once(
-                |msg: &[u8], header: AeronHeader| got.push((u32::from_le_bytes(msg.try_into().unwrap()), header.position())),
+                |msg: &[u8], header: AeronHeader| {
+                    got.push((u32::from_le_bytes(msg.try_into().unwrap()), header.position()))
+                },
                 10,
             )?;
         }
@@ -105,7 +107,10 @@ fn owned_subscription_and_publication_move_to_other_threads() -> Result<(), Aero
     });
     let positions = publisher.join().unwrap()?;
     let got = subscriber.join().unwrap()?;
-    assert_eq!(got.iter().map(|(v, _)| *v).collect::<Vec<_>>(), (0..100).collect::<Vec<_>>());
+    assert_eq!(
+        got.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+        (0..100).collect::<Vec<_>>()
+    );
     assert_eq!(got.iter().map(|(_, p)| *p).collect::<Vec<_>>(), positions);
     assert_eq!(positions[0], aligned_frame_length(4) as i64);
     Ok(())
@@ -164,7 +169,10 @@ fn config_defaults_builder_and_nul_errors() -> Result<(), AeronCError> {
         .fragment_limit(0)
         .build()?;
     assert_eq!(built.channel(), c"aeron:udp?endpoint=localhost:40999");
-    assert_eq!((built.stream_id(), built.timeout(), built.fragment_limit()), (5, Duration::from_millis(300), 1));
+    assert_eq!(
+        (built.stream_id(), built.timeout(), built.fragment_limit()),
+        (5, Duration::from_millis(300), 1)
+    );
     let error = StreamConfig::builder().channel("aeron:ipc\0x").build().unwrap_err();
     assert_eq!(error.kind(), AeronErrorType::InvalidArgument);
     assert_eq!(error.message(), Some("channel \"aeron:ipc\\0x\" has a NUL byte at 9"));
@@ -177,9 +185,16 @@ fn config_defaults_builder_and_nul_errors() -> Result<(), AeronCError> {
 fn connect_to_a_directory_without_driver_fails_within_the_driver_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let result = Aeron::builder().dir(dir.path()).driver_timeout(Duration::from_millis(500)).connect();
+    let result = Aeron::builder()
+        .dir(dir.path())
+        .driver_timeout(Duration::from_millis(500))
+        .connect();
     assert!(result.is_err(), "connected without a driver");
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -212,12 +227,19 @@ fn publisher_statuses_and_subscriber_loop_deliver_bytes_and_positions() -> Resul
     })?;
     assert_eq!(
         got,
-        vec![(b"one".to_vec(), positions[0]), (b"two".to_vec(), positions[1]), (b"three".to_vec(), positions[2])]
+        vec![
+            (b"one".to_vec(), positions[0]),
+            (b"two".to_vec(), positions[1]),
+            (b"three".to_vec(), positions[2])
+        ]
     );
     assert!(sessions.iter().all(|s| *s == (info.session_id, 20, 0)));
     // Nothing more: the bounded loop returns after its timeout with no frame.
     let started = Instant::now();
-    assert_eq!(subscriber.receive(Duration::from_millis(50), |_| ControlFlow::Break(()))?, 0);
+    assert_eq!(
+        subscriber.receive(Duration::from_millis(50), |_| ControlFlow::Break(()))?,
+        0
+    );
     assert!(started.elapsed() >= Duration::from_millis(50));
     publisher.close()?;
     assert_eq!(publisher.offer(b"late")?, OfferStatus::Closed);
@@ -260,7 +282,10 @@ fn subscriber_and_publisher_are_send_and_work_on_another_thread() -> Result<(), 
     let receiver = std::thread::spawn(move || collect(&mut subscriber, 1000));
     sender.join().unwrap()?;
     let got = receiver.join().unwrap()?;
-    let values: Vec<u64> = got.iter().map(|(b, _)| u64::from_le_bytes(b[..].try_into().unwrap())).collect();
+    let values: Vec<u64> = got
+        .iter()
+        .map(|(b, _)| u64::from_le_bytes(b[..].try_into().unwrap()))
+        .collect();
     assert_eq!(values, (0..1000).collect::<Vec<_>>());
     Ok(())
 }

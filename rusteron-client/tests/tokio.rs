@@ -48,7 +48,10 @@ async fn many_concurrent_publisher_tasks_and_one_stream() -> Result<(), AeronCEr
     let mut next_expected = vec![0u64; TASKS as usize];
     let mut sessions = std::collections::HashMap::new();
     for _ in 0..TASKS * EACH {
-        let frame = tokio::time::timeout(TIMEOUT, next(&mut subscriber)).await.expect("stream stalled").unwrap()?;
+        let frame = tokio::time::timeout(TIMEOUT, next(&mut subscriber))
+            .await
+            .expect("stream stalled")
+            .unwrap()?;
         let value = u64::from_le_bytes(frame.data[..].try_into().unwrap());
         let (task, i) = ((value >> 32) as usize, value & 0xffff_ffff);
         assert_eq!(i, next_expected[task], "task {task} out of order");
@@ -94,7 +97,10 @@ async fn offer_async_waits_out_back_pressure_and_cancellation_loses_nothing() ->
     let reader = tokio::spawn(async move {
         let mut got = 0u64;
         while got < accepted + 1 {
-            let frame = tokio::time::timeout(TIMEOUT, next(&mut subscriber)).await.expect("stalled").unwrap()?;
+            let frame = tokio::time::timeout(TIMEOUT, next(&mut subscriber))
+                .await
+                .expect("stalled")
+                .unwrap()?;
             assert_eq!(frame.data, vec![7u8; 1000]);
             got += 1;
         }
@@ -157,8 +163,12 @@ async fn topic_bus_under_tokio() -> Result<(), rusteron_client::topic::TopicErro
         publishers.push(tokio::spawn(async move {
             let mut publisher = TopicPublisher::new(&aeron, &config)?;
             for i in 0..10u32 {
-                publisher.publish_async(&format!("/sensors/room{room}/humidity"), b"skip").await?;
-                publisher.publish_async(&format!("/sensors/room{room}/temperature"), &i.to_le_bytes()).await?;
+                publisher
+                    .publish_async(&format!("/sensors/room{room}/humidity"), b"skip")
+                    .await?;
+                publisher
+                    .publish_async(&format!("/sensors/room{room}/temperature"), &i.to_le_bytes())
+                    .await?;
             }
             Ok::<(), rusteron_client::topic::TopicError>(())
         }));
@@ -166,7 +176,10 @@ async fn topic_bus_under_tokio() -> Result<(), rusteron_client::topic::TopicErro
     for p in publishers {
         p.await.unwrap()?;
     }
-    let got = tokio::time::timeout(TIMEOUT, receiver).await.expect("stalled").unwrap()?;
+    let got = tokio::time::timeout(TIMEOUT, receiver)
+        .await
+        .expect("stalled")
+        .unwrap()?;
     for room in 0..2 {
         let topic = format!("/sensors/room{room}/temperature");
         let values: Vec<u32> = got

@@ -31,7 +31,10 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 fn setup() -> Result<(EmbeddedDriver, Aeron), TopicError> {
     let driver = launch_for_tests()?;
-    let aeron = Aeron::builder().dir(driver.dir()).idle_sleep(Duration::from_millis(1)).connect()?;
+    let aeron = Aeron::builder()
+        .dir(driver.dir())
+        .idle_sleep(Duration::from_millis(1))
+        .connect()?;
     Ok((driver, aeron))
 }
 
@@ -56,19 +59,43 @@ fn config(channel: &str, stream_id: i32) -> TopicConfig {
 
 #[test]
 fn invalid_topics_and_patterns_are_typed_errors() {
-    assert_eq!(Topic::new("sensors/a").unwrap_err(), TopicError::MissingLeadingSlash("sensors/a".into()));
+    assert_eq!(
+        Topic::new("sensors/a").unwrap_err(),
+        TopicError::MissingLeadingSlash("sensors/a".into())
+    );
     assert_eq!(Topic::new("").unwrap_err(), TopicError::MissingLeadingSlash("".into()));
     assert_eq!(Topic::new("/a//b").unwrap_err(), TopicError::EmptyLevel("/a//b".into()));
     assert_eq!(Topic::new("/a/").unwrap_err(), TopicError::EmptyLevel("/a/".into()));
-    assert_eq!(Topic::new("/a/*").unwrap_err(), TopicError::WildcardInTopic("/a/*".into()));
-    assert_eq!(Topic::new("/a/#").unwrap_err(), TopicError::WildcardInTopic("/a/#".into()));
+    assert_eq!(
+        Topic::new("/a/*").unwrap_err(),
+        TopicError::WildcardInTopic("/a/*".into())
+    );
+    assert_eq!(
+        Topic::new("/a/#").unwrap_err(),
+        TopicError::WildcardInTopic("/a/#".into())
+    );
     assert_eq!(Topic::new("/a\0").unwrap_err(), TopicError::NulByte("/a\0".into()));
     let long = format!("/{}", "x".repeat(300));
-    assert_eq!(Topic::new(&long).unwrap_err(), TopicError::TooLong { length: 301, max: 256 });
-    assert_eq!(Topic::new(&long).unwrap_err().to_string(), "topic is 301 bytes, longer than the maximum 256");
-    assert_eq!(TopicPattern::new("/a/#/b").unwrap_err(), TopicError::MisplacedWildcard("/a/#/b".into()));
-    assert_eq!(TopicPattern::new("/a/x*").unwrap_err(), TopicError::MisplacedWildcard("/a/x*".into()));
-    assert_eq!(TopicPattern::new("/a//*").unwrap_err(), TopicError::EmptyLevel("/a//*".into()));
+    assert_eq!(
+        Topic::new(&long).unwrap_err(),
+        TopicError::TooLong { length: 301, max: 256 }
+    );
+    assert_eq!(
+        Topic::new(&long).unwrap_err().to_string(),
+        "topic is 301 bytes, longer than the maximum 256"
+    );
+    assert_eq!(
+        TopicPattern::new("/a/#/b").unwrap_err(),
+        TopicError::MisplacedWildcard("/a/#/b".into())
+    );
+    assert_eq!(
+        TopicPattern::new("/a/x*").unwrap_err(),
+        TopicError::MisplacedWildcard("/a/x*".into())
+    );
+    assert_eq!(
+        TopicPattern::new("/a//*").unwrap_err(),
+        TopicError::EmptyLevel("/a//*".into())
+    );
 }
 
 #[test]
@@ -91,12 +118,19 @@ fn wildcards_match_one_level_or_the_rest() -> Result<(), TopicError> {
         ("/*/b/#", "/x/c/b", false),
     ];
     for (pattern, topic, expected) in cases {
-        assert_eq!(TopicPattern::new(pattern)?.matches(topic), expected, "{pattern} vs {topic}");
+        assert_eq!(
+            TopicPattern::new(pattern)?.matches(topic),
+            expected,
+            "{pattern} vs {topic}"
+        );
     }
     let mut matcher = TopicMatcher::default();
     let a = matcher.add(TopicPattern::new("/s/*")?, 2)?;
     let b = matcher.add(TopicPattern::new("/s/#")?, 2)?;
-    assert_eq!(matcher.add(TopicPattern::new("/t")?, 2).unwrap_err(), TopicError::TooManySubscriptions { max: 2 });
+    assert_eq!(
+        matcher.add(TopicPattern::new("/t")?, 2).unwrap_err(),
+        TopicError::TooManySubscriptions { max: 2 }
+    );
     assert_eq!(matcher.matches("/s/x"), a.bit() | b.bit());
     assert_eq!(matcher.matches("/s/x/y"), b.bit());
     assert!(matcher.remove(a));
@@ -136,7 +170,12 @@ fn telemetry_over(channel: &str, stream_id: i32) -> Result<(), TopicError> {
     let topics: Vec<&str> = got.iter().map(|(t, _, _)| t.as_str()).collect();
     assert_eq!(
         topics,
-        ["/sensors/room1/temperature", "/sensors/room1/temperature", "/sensors/room2/humidity", "/sensors/room2/temperature"]
+        [
+            "/sensors/room1/temperature",
+            "/sensors/room1/temperature",
+            "/sensors/room2/humidity",
+            "/sensors/room2/temperature"
+        ]
     );
     assert!(got.iter().all(|(_, _, m)| *m == all.bit()));
     // The non-matching /actuators/fan never shows up.
@@ -163,11 +202,18 @@ fn telemetry_over_udp_unicast() -> Result<(), TopicError> {
 #[test]
 fn telemetry_over_udp_multicast_on_loopback() -> Result<(), TopicError> {
     let port = free_port();
-    telemetry_over(&format!("aeron:udp?endpoint=239.255.10.1:{port}|interface=127.0.0.1"), 5003)
+    telemetry_over(
+        &format!("aeron:udp?endpoint=239.255.10.1:{port}|interface=127.0.0.1"),
+        5003,
+    )
 }
 
 fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -211,7 +257,11 @@ fn images_far_above_the_mtu_arrive_whole_and_zero_copy_path_allocates_nothing() 
         count += 1;
     }
     assert_eq!((count, sum), (300, (0..300).sum()));
-    assert_eq!(ALLOCATIONS.with(|a| a.get()) - before, 0, "allocations on the topic path");
+    assert_eq!(
+        ALLOCATIONS.with(|a| a.get()) - before,
+        0,
+        "allocations on the topic path"
+    );
     Ok(())
 }
 
@@ -225,14 +275,20 @@ fn publish_errors_and_subscription_limits() -> Result<(), TopicError> {
     };
     let mut publisher = TopicPublisher::new(&aeron, &config)?;
     assert_eq!(publisher.publish("/a/b", b"x").unwrap_err(), TopicError::NotConnected);
-    assert_eq!(publisher.publish("/a/*", b"x").unwrap_err(), TopicError::WildcardInTopic("/a/*".into()));
+    assert_eq!(
+        publisher.publish("/a/*", b"x").unwrap_err(),
+        TopicError::WildcardInTopic("/a/*".into())
+    );
     assert_eq!(
         publisher.publish("/a/very/long/topic", b"x").unwrap_err(),
         TopicError::TooLong { length: 18, max: 16 }
     );
     let mut subscriber = TopicSubscriber::new(&aeron, &config)?;
     subscriber.subscribe("/a/#")?;
-    assert_eq!(subscriber.subscribe("/b").unwrap_err(), TopicError::TooManySubscriptions { max: 1 });
+    assert_eq!(
+        subscriber.subscribe("/b").unwrap_err(),
+        TopicError::TooManySubscriptions { max: 1 }
+    );
     let bad_channel = TopicConfig {
         channel: "aeron:ipc\0".into(),
         ..config.clone()
@@ -261,19 +317,31 @@ fn broker_facade_registers_subscribes_publishes_and_receives() -> Result<(), bro
     broker.subscribe(&rooms, "/sensors/*/temperature")?;
     let b = broker.clone();
     std::thread::spawn(move || -> Result<(), broker::Error> {
-        b.publish(Message::new(Topic::new("/sensors/room1/temperature")?, b"25.5".to_vec()))?;
+        b.publish(Message::new(
+            Topic::new("/sensors/room1/temperature")?,
+            b"25.5".to_vec(),
+        ))?;
         b.publish(Message::new(Topic::new("/sensors/status")?, b"ok".to_vec()))
     })
     .join()
     .unwrap()?;
     let first = broker.receive(&sensors)?;
     let second = broker.receive(&sensors)?;
-    assert_eq!((first.topic.as_str(), &first.payload[..]), ("/sensors/room1/temperature", &b"25.5"[..]));
-    assert_eq!((second.topic.as_str(), &second.payload[..]), ("/sensors/status", &b"ok"[..]));
+    assert_eq!(
+        (first.topic.as_str(), &first.payload[..]),
+        ("/sensors/room1/temperature", &b"25.5"[..])
+    );
+    assert_eq!(
+        (second.topic.as_str(), &second.payload[..]),
+        ("/sensors/status", &b"ok"[..])
+    );
     assert_eq!(broker.receive(&rooms)?.payload, b"25.5");
     assert_eq!(broker.receive(&rooms).unwrap_err(), broker::Error::NoMessage);
     assert!(broker.unregister_client(&rooms));
-    assert!(matches!(broker.receive(&rooms).unwrap_err(), broker::Error::UnknownClient(_)));
+    assert!(matches!(
+        broker.receive(&rooms).unwrap_err(),
+        broker::Error::UnknownClient(_)
+    ));
     assert!(matches!(
         broker.subscribe(&sensors, "/bad/x#").unwrap_err(),
         broker::Error::Topic(TopicError::MisplacedWildcard(_))
