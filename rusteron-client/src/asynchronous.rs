@@ -1,6 +1,6 @@
 //! Async use under Tokio (feature `tokio`): adds are futures, `offer_async` waits out back
 //! pressure, a subscriber is a [`Stream`] of owned messages and has a borrowing
-//! [`receive_async`](Subscriber::receive_async).
+//! [`receive_async`](AsyncSubscriber::receive_async).
 //!
 //! Nothing here blocks a runtime thread: while there is nothing to do a task yields a few
 //! times, then sleeps with an exponential back-off capped at 1 ms ([`MAX_BACKOFF`]; Tokio's

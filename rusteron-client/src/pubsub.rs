@@ -64,7 +64,11 @@ pub const DEFAULT_FRAGMENT_LIMIT: usize = 10;
 /// assert!(aeron.is_connected());
 /// # Ok(()) }
 /// ```
+/// A client error handler given to [`ClientBuilder::error_handler`].
+type ErrorHandler = Box<dyn FnMut(i32, &str) + Send>;
+
 #[must_use = "call connect() to create the client"]
+#[derive(Default)]
 pub struct ClientBuilder {
     dir: Option<CString>,
     driver_timeout: Option<Duration>,
@@ -72,23 +76,8 @@ pub struct ClientBuilder {
     resource_linger: Option<Duration>,
     keepalive: Option<Duration>,
     client_name: Option<CString>,
-    error_handler: Option<Box<dyn FnMut(i32, &str) + Send>>,
+    error_handler: Option<ErrorHandler>,
     invalid: Option<AeronCError>,
-}
-
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        ClientBuilder {
-            dir: None,
-            driver_timeout: None,
-            idle_sleep: None,
-            resource_linger: None,
-            keepalive: None,
-            client_name: None,
-            error_handler: None,
-            invalid: None,
-        }
-    }
 }
 
 impl fmt::Debug for ClientBuilder {

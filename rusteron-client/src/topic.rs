@@ -264,7 +264,7 @@ impl TopicPattern {
                 p => Level::Exact(p.into()),
             });
         }
-        if levels.iter().any(|l| *l == Level::Rest) && levels.last() != Some(&Level::Rest) {
+        if levels.contains(&Level::Rest) && levels.last() != Some(&Level::Rest) {
             return Err(TopicError::MisplacedWildcard(pattern.to_owned()));
         }
         // A wildcard always follows a '/': the prefix stops before it, so "/a/#" still
