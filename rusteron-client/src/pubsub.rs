@@ -47,6 +47,9 @@ pub const DEFAULT_FRAGMENT_LIMIT: usize = 10;
 // ---------------------------------------------------------------------------------------
 // Connecting
 
+/// A client error handler given to [`ClientBuilder::error_handler`].
+type ErrorHandler = Box<dyn FnMut(i32, &str) + Send>;
+
 /// Options of a client connection, set with chained calls, then [`connect`](Self::connect).
 ///
 /// ```
@@ -61,12 +64,9 @@ pub const DEFAULT_FRAGMENT_LIMIT: usize = 10;
 ///     .client_name("docs")
 ///     .error_handler(move |_code, _message| { seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed); })
 ///     .connect()?;
-/// assert!(aeron.is_connected());
+/// assert!(aeron.publisher(&StreamConfig::ipc(9)).is_ok());
 /// # Ok(()) }
 /// ```
-/// A client error handler given to [`ClientBuilder::error_handler`].
-type ErrorHandler = Box<dyn FnMut(i32, &str) + Send>;
-
 #[must_use = "call connect() to create the client"]
 #[derive(Default)]
 pub struct ClientBuilder {
