@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use rusteron_client::topic::{TopicMatcher, TopicPattern};
+use rusteron_client::topic::{MatchCache, TopicMatcher, TopicPattern};
 use rusteron_client::*;
 
 const PATTERNS: [&str; 10] = [
@@ -36,6 +36,15 @@ fn matching(c: &mut Criterion) {
     });
     group.bench_function("10_patterns_miss", |b| {
         b.iter(|| ten.matches(black_box("/unrelated/topic/name")))
+    });
+    let mut cache = MatchCache::new(4096);
+    for session in 0..8 {
+        for id in 0..16 {
+            cache.insert(MatchCache::key(session, id), ten.matches("/sensors/room1/temperature"));
+        }
+    }
+    group.bench_function("cached_per_message", |b| {
+        b.iter(|| cache.get(black_box(MatchCache::key(5, 7))))
     });
     group.bench_function("exact_hit", |b| {
         b.iter(|| exact.matches(black_box("/sensors/room1/temperature")))

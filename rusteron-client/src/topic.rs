@@ -295,23 +295,32 @@ impl TopicPattern {
         if !topic.as_bytes().starts_with(prefix) {
             return false;
         }
-        let mut rest = topic[1..].split('/');
+        // Walk the topic's bytes level by level (no iterator, no allocation).
+        let t = topic.as_bytes();
+        let mut pos = 1;
         for level in &self.levels {
             match level {
                 Level::Rest => return true,
                 Level::One => {
-                    if rest.next().is_none() {
+                    if pos >= t.len() {
                         return false;
                     }
+                    pos = match t[pos..].iter().position(|&b| b == b'/') {
+                        Some(i) => pos + i + 1,
+                        None => t.len() + 1,
+                    };
                 }
                 Level::Exact(text) => {
-                    if rest.next() != Some(&**text) {
+                    let l = text.as_bytes();
+                    let end = pos + l.len();
+                    if end > t.len() || &t[pos..end] != l || (end < t.len() && t[end] != b'/') {
                         return false;
                     }
+                    pos = end + 1;
                 }
             }
         }
-        rest.next().is_none()
+        pos > t.len()
     }
 }
 
@@ -368,9 +377,10 @@ impl TopicMatcher {
     }
 }
 
-/// "(session, topic id) → match mask", open addressing, cleared when full or stale.
+/// What a [`TopicSubscriber`] consults per message: "(session id, topic id) → match mask",
+/// open addressing over `u64` keys, cleared when half full or stale. Public for benchmarks.
 #[derive(Debug)]
-struct MatchCache {
+pub struct MatchCache {
     keys: Vec<u64>,
     masks: Vec<u64>,
     len: usize,
@@ -379,7 +389,8 @@ struct MatchCache {
 const EMPTY: u64 = u64::MAX;
 
 impl MatchCache {
-    fn new(capacity: usize) -> Self {
+    /// A cache for about `capacity` topics.
+    pub fn new(capacity: usize) -> Self {
         let slots = (capacity.max(8) * 2).next_power_of_two();
         MatchCache {
             keys: vec![EMPTY; slots],
@@ -393,8 +404,15 @@ impl MatchCache {
         (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & (self.keys.len() - 1)
     }
 
+    /// The key of a message: its session id and topic id.
     #[inline]
-    fn get(&self, key: u64) -> Option<u64> {
+    pub fn key(session_id: i32, topic_id: u32) -> u64 {
+        (session_id as u32 as u64) << 32 | topic_id as u64
+    }
+
+    /// The cached mask of `key`.
+    #[inline]
+    pub fn get(&self, key: u64) -> Option<u64> {
         let mut i = self.slot(key);
         loop {
             match self.keys[i] {
@@ -405,7 +423,8 @@ impl MatchCache {
         }
     }
 
-    fn insert(&mut self, key: u64, mask: u64) {
+    /// Caches `mask` for `key` (clearing everything first when half full).
+    pub fn insert(&mut self, key: u64, mask: u64) {
         if self.len * 2 >= self.keys.len() {
             self.clear();
         }
@@ -420,7 +439,8 @@ impl MatchCache {
         self.masks[i] = mask;
     }
 
-    fn clear(&mut self) {
+    /// Forgets every entry.
+    pub fn clear(&mut self) {
         self.keys.fill(EMPTY);
         self.len = 0;
     }
@@ -724,7 +744,7 @@ impl TopicSubscriber {
                 let mut values = rusteron_sys::aeron_header_values_t::default();
                 // SAFETY: the header is valid during this callback; values is on the stack.
                 unsafe { rusteron_sys::aeron_header_values(header.get_inner(), &mut values) };
-                let key = (values.frame.session_id as u32 as u64) << 32 | id as u64;
+                let key = MatchCache::key(values.frame.session_id, id);
                 let matched = match cache.get(key) {
                     Some(mask) => mask,
                     None => {
