@@ -120,3 +120,4 @@ fn archive_codecs() {
         std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("aeron_archive_codecs.rs");
     std::fs::write(&out, codecs).unwrap_or_else(|e| panic!("writing {}: {e}", out.display()));
 }
+

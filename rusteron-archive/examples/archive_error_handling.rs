@@ -19,8 +19,8 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use rusteron_archive::server::{Archive, ArchiveOptions};
 use rusteron_archive::*;
+use rusteron_archive::server::{Archive, ArchiveOptions};
 use rusteron_media_driver::EmbeddedDriverOptions;
 
 #[allow(dead_code)]

@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rusteron_archive::server::ArchivingMediaDriver;
 use rusteron_archive::*;
+use rusteron_archive::server::ArchivingMediaDriver;
 
 #[allow(dead_code)]
 #[path = "common/mod.rs"]

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use e2e_support::*;
+use rusteron_archive::*;
 use rusteron_archive::server::ArchivingMediaDriver;
 use rusteron_archive::server::{
     AuthDecision, Authenticator, AuthenticatorSupplier, AuthorisationService, SessionProxy, SimpleAuthenticator,
 };
-use rusteron_archive::*;
 
 /// Connects over IPC with `supplier` answering for the client.
 fn connect_with<S: CredentialsSupplier + Send + 'static>(

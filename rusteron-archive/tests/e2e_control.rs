@@ -7,8 +7,8 @@ mod e2e_support;
 use std::time::Duration;
 
 use e2e_support::*;
-use rusteron_archive::server::{ArchiveOptions, ArchivingMediaDriver};
 use rusteron_archive::*;
+use rusteron_archive::server::{ArchiveOptions, ArchivingMediaDriver};
 use rusteron_media_driver::EmbeddedDriverOptions;
 
 #[test]

@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use e2e_support::*;
-use rusteron_archive::server::{ArchiveOptions, ArchivingMediaDriver};
 use rusteron_archive::*;
+use rusteron_archive::server::{ArchiveOptions, ArchivingMediaDriver};
 use rusteron_media_driver::EmbeddedDriverOptions;
 
 const LOCAL: SourceLocation = SourceLocation::AERON_ARCHIVE_SOURCE_LOCATION_LOCAL;

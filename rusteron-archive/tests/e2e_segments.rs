@@ -9,8 +9,8 @@ mod e2e_support;
 use std::path::Path;
 
 use e2e_support::*;
-use rusteron_archive::server::ArchivingMediaDriver;
 use rusteron_archive::*;
+use rusteron_archive::server::ArchivingMediaDriver;
 
 const SEGMENT: i64 = 64 * 1024;
 /// 992-byte payloads make 1024-byte frames: 64 per segment, positions on segment bounds.

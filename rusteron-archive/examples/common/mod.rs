@@ -9,11 +9,11 @@ use std::ffi::CString;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rusteron_archive::server::ArchivingMediaDriver;
 use rusteron_archive::{
     Aeron, AeronArchive, AeronArchiveContext, AeronCError, AeronContext, AeronErrorType, AeronPublication, Handlers,
     IntoCString, RecordingPos,
 };
+use rusteron_archive::server::ArchivingMediaDriver;
 
 #[path = "../../../rusteron-client/examples/common/cli.rs"]
 mod cli;

@@ -7,8 +7,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rusteron_archive::server::ArchivingMediaDriver;
 use rusteron_archive::*;
+use rusteron_archive::server::ArchivingMediaDriver;
 
 /// Bound for anything that should complete quickly.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
