@@ -63,18 +63,24 @@
 //! `rusteron-sys`); `backtrace` logs a backtrace with each [`AeronCError`] read from C;
 //! `extra-logging` logs every C resource's creation and close.
 
+#[cfg(feature = "tokio")]
+pub mod asynchronous;
+pub mod broker;
 pub mod cnc;
 pub mod constants;
 mod context;
 pub mod counters;
 pub mod error;
 pub mod handler;
+pub mod owned;
 pub mod panic;
 pub mod publication;
+pub mod pubsub;
 pub mod resource;
 mod send_sync;
 pub mod strings;
 pub mod subscription;
+pub mod topic;
 pub mod uri;
 
 pub use cnc::{DriverStats, ErrorLogEntry, LossReportEntry};
@@ -82,9 +88,14 @@ pub use constants::*;
 pub use counters::{CounterInfo, COUNTER_MAX_KEY_LENGTH, COUNTER_MAX_LABEL_LENGTH, SYSTEM_COUNTER_TYPE_ID};
 pub use error::{AeronCError, AeronErrorType};
 pub use handler::{Handler, Handlers};
+pub use owned::{IntoOwnedError, OwnedExclusivePublication, OwnedSubscription, PublicationInfo};
 pub use publication::{
     aligned_frame_length, BufferClaim, CHANNEL_STATUS_NO_ID_ALLOCATED, DATA_HEADER_LENGTH, FRAME_ALIGNMENT,
     MAX_OFFERV_BUFFERS, RESERVED_VALUE_OFFSET,
+};
+pub use pubsub::{
+    ClientBuilder, Frame, IntoChannel, OfferStatus, PubSubConfig, Publisher, StreamConfig, StreamConfigBuilder,
+    Subscriber,
 };
 pub use resource::ManagedCResource;
 pub use strings::IntoCString;

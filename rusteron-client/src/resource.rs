@@ -148,6 +148,12 @@ impl ManagedCResource {
         false
     }
 
+    /// True when this owner releases the C handle itself (made by `from_raw_owned`), as
+    /// opposed to tracking a handle C owns.
+    pub(crate) fn owns_handle(&self) -> bool {
+        self.cleanup.is_some()
+    }
+
     /// Open resources created from this one.
     pub fn children(&self) -> usize {
         self.children.load(Ordering::Acquire)
