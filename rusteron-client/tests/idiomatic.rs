@@ -3,38 +3,17 @@
 //! (bytes, positions, reassembly), scoped handles closed on panic, and no allocation in
 //! the frame loop.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use rusteron_client::*;
 use rusteron_media_driver::{launch_for_tests, EmbeddedDriver};
 
-/// Counts this thread's heap allocations.
-struct Counting;
-thread_local!(static ALLOCATIONS: Cell<u64> = const { Cell::new(0) });
-// SAFETY: forwards to the system allocator; the thread-local counter does not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
-        System.realloc(ptr, layout, new_size)
-    }
-}
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-fn allocations() -> u64 {
-    ALLOCATIONS.with(|a| a.get())
-}
+static GLOBAL: rusteron_test_support::CountingAllocator = rusteron_test_support::CountingAllocator;
+use rusteron_test_support::allocations;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
+use rusteron_test_support::TIMEOUT;
 
 fn setup() -> Result<(EmbeddedDriver, Aeron), AeronCError> {
     let driver = launch_for_tests()?;

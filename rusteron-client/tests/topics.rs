@@ -3,8 +3,6 @@
 //! several publishers whose topic ids coincide, messages above the MTU, limits, and no
 //! allocation on the receive path once topics are known.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use rusteron_client::broker::{self, Broker, BrokerConfig, Message};
@@ -12,22 +10,11 @@ use rusteron_client::topic::*;
 use rusteron_client::Aeron;
 use rusteron_media_driver::{launch_for_tests, EmbeddedDriver};
 
-struct Counting;
-thread_local!(static ALLOCATIONS: Cell<u64> = const { Cell::new(0) });
-// SAFETY: forwards to the system allocator; the thread-local counter does not allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-}
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: rusteron_test_support::CountingAllocator = rusteron_test_support::CountingAllocator;
+use rusteron_test_support::allocations;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
+use rusteron_test_support::TIMEOUT;
 
 fn setup() -> Result<(EmbeddedDriver, Aeron), TopicError> {
     let driver = launch_for_tests()?;
@@ -234,7 +221,7 @@ fn images_far_above_the_mtu_arrive_whole_and_zero_copy_path_allocates_nothing() 
     let handle = publisher.topic("/camera/meta")?;
     publisher.publish_blocking("/camera/meta", b"warm")?;
     receive(&mut subscriber, 1)?;
-    let before = ALLOCATIONS.with(|a| a.get());
+    let before = allocations();
     let mut sum = 0u64;
     let mut count = 0;
     for i in 0u64..300 {
@@ -257,11 +244,7 @@ fn images_far_above_the_mtu_arrive_whole_and_zero_copy_path_allocates_nothing() 
         count += 1;
     }
     assert_eq!((count, sum), (300, (0..300).sum()));
-    assert_eq!(
-        ALLOCATIONS.with(|a| a.get()) - before,
-        0,
-        "allocations on the topic path"
-    );
+    assert_eq!(allocations() - before, 0, "allocations on the topic path");
     Ok(())
 }
 
