@@ -1,8 +1,7 @@
 //! Test support shared by every crate of the rusteron workspace (not published): one
 //! timeout, bounded waits, a counting allocator, several hosts on one machine (network
 //! namespaces joined by veth pairs to a bridge) with one `aeronmd` process per host, a
-//! read-only view of a driver's CnC file, the message pattern tests verify byte for byte,
-//! and the flag parser of the bench programs.
+//! read-only view of a driver's CnC file and the message pattern tests verify byte for byte.
 //!
 //! The multi-host tests stay in the root namespace and talk to each driver through the
 //! shared memory of its aeron directory; only the drivers send UDP, inside the namespaces,
@@ -20,7 +19,6 @@ use std::time::{Duration, Instant};
 
 pub mod aeronmd;
 pub mod alloc;
-pub mod cli;
 pub mod clients;
 pub mod cnc;
 pub mod netns;
