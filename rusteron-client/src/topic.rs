@@ -241,6 +241,8 @@ pub struct TopicPattern {
     text: String,
     /// Length of the literal text before the `/` of the first wildcard: a cheap first reject.
     prefix_len: usize,
+    /// How many levels the prefix covers (the walk starts after them).
+    prefix_levels: usize,
     levels: Vec<Level>,
     exact: bool,
 }
@@ -272,9 +274,11 @@ impl TopicPattern {
         let wildcard = pattern.find(['*', '#']);
         let exact = wildcard.is_none();
         let prefix_len = wildcard.map_or(pattern.len(), |w| w - 1);
+        let prefix_levels = levels.iter().take_while(|l| matches!(l, Level::Exact(_))).count();
         Ok(TopicPattern {
             text: pattern.to_owned(),
             prefix_len,
+            prefix_levels,
             levels,
             exact,
         })
@@ -291,14 +295,19 @@ impl TopicPattern {
         if self.exact {
             return topic == self.text;
         }
+        let t = topic.as_bytes();
         let prefix = &self.text.as_bytes()[..self.prefix_len];
-        if !topic.as_bytes().starts_with(prefix) {
+        if !t.starts_with(prefix) {
             return false;
         }
-        // Walk the topic's bytes level by level (no iterator, no allocation).
-        let t = topic.as_bytes();
-        let mut pos = 1;
-        for level in &self.levels {
+        // The prefix is whole levels: the topic must end or start a level right after it.
+        let mut pos = match t.get(self.prefix_len) {
+            None => t.len() + 1,
+            Some(b'/') => self.prefix_len + 1,
+            Some(_) => return false,
+        };
+        // Walk the rest level by level (no iterator, no allocation).
+        for level in &self.levels[self.prefix_levels..] {
             match level {
                 Level::Rest => return true,
                 Level::One => {
@@ -336,9 +345,82 @@ impl SubscriptionId {
 }
 
 /// A set of patterns, matched against a topic into a bit mask.
+///
+/// Each pattern has a one-word pre-filter (the first bytes of its literal prefix and the
+/// level counts it accepts), kept in one contiguous array: a topic is measured once (its
+/// first eight bytes, its level count) and most patterns are rejected with two compares,
+/// before any byte walk.
+///
+/// ```
+/// # use rusteron_client::topic::*;
+/// let mut m = TopicMatcher::default();
+/// let one = m.add(TopicPattern::new("/sensors/*/temperature")?, 64)?;
+/// let all = m.add(TopicPattern::new("/sensors/#")?, 64)?;
+/// assert_eq!(m.matches("/sensors/room1/temperature"), one.bit() | all.bit());
+/// assert_eq!(m.matches("/sensors/room1/humidity"), all.bit());
+/// assert_eq!(m.matches("/market/eu"), 0);
+/// # Ok::<(), TopicError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct TopicMatcher {
     patterns: Vec<Option<TopicPattern>>,
+    filters: Vec<Filter>,
+}
+
+/// The cheap first test of one pattern: `topic_head & mask == head` and the topic's level
+/// count within `min_levels..=max_levels`.
+#[derive(Debug, Clone, Copy)]
+struct Filter {
+    head: u64,
+    mask: u64,
+    min_levels: u32,
+    max_levels: u32,
+}
+
+impl Filter {
+    /// Accepts nothing (a removed pattern's slot).
+    const NONE: Filter = Filter {
+        head: 0,
+        mask: 0,
+        min_levels: u32::MAX,
+        max_levels: 0,
+    };
+
+    fn of(pattern: &TopicPattern) -> Filter {
+        let known = pattern.prefix_len.min(8);
+        let head = head_word(&pattern.text.as_bytes()[..known]);
+        let mask = if known == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (known * 8)) - 1
+        };
+        let levels = pattern.levels.len() as u32;
+        let (min_levels, max_levels) = match pattern.levels.last() {
+            // "/a/#" also matches "/a" itself.
+            Some(Level::Rest) => (levels - 1, u32::MAX),
+            _ => (levels, levels),
+        };
+        Filter {
+            head,
+            mask,
+            min_levels,
+            max_levels,
+        }
+    }
+
+    #[inline]
+    fn admits(&self, head: u64, levels: u32) -> bool {
+        head & self.mask == self.head && levels >= self.min_levels && levels <= self.max_levels
+    }
+}
+
+/// Up to the first eight bytes of `bytes`, little-endian, zero-padded.
+#[inline]
+fn head_word(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = bytes.len().min(8);
+    word[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(word)
 }
 
 impl TopicMatcher {
@@ -349,27 +431,42 @@ impl TopicMatcher {
             Some(i) => i,
             None if self.patterns.len() < max => {
                 self.patterns.push(None);
+                self.filters.push(Filter::NONE);
                 self.patterns.len() - 1
             }
             None => return Err(TopicError::TooManySubscriptions { max }),
         };
+        self.filters[slot] = Filter::of(&pattern);
         self.patterns[slot] = Some(pattern);
         Ok(SubscriptionId(slot as u8))
     }
 
     /// Removes a pattern; true if it was there.
     pub fn remove(&mut self, id: SubscriptionId) -> bool {
-        self.patterns.get_mut(id.0 as usize).and_then(Option::take).is_some()
+        let slot = id.0 as usize;
+        match self.patterns.get_mut(slot).and_then(Option::take) {
+            Some(_) => {
+                self.filters[slot] = Filter::NONE;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The mask of the patterns `topic` matches. Allocates nothing.
     #[inline]
     pub fn matches(&self, topic: &str) -> u64 {
+        let bytes = topic.as_bytes();
+        let head = head_word(bytes);
+        // A valid topic starts with '/': one level per '/'.
+        let levels = bytes.iter().filter(|&&b| b == b'/').count() as u32;
         let mut mask = 0;
-        for (i, pattern) in self.patterns.iter().enumerate() {
-            if let Some(p) = pattern {
-                if p.matches(topic) {
-                    mask |= 1 << i;
+        for (i, filter) in self.filters.iter().enumerate() {
+            if filter.admits(head, levels) {
+                if let Some(p) = &self.patterns[i] {
+                    if p.matches(topic) {
+                        mask |= 1 << i;
+                    }
                 }
             }
         }

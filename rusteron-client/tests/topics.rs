@@ -125,6 +125,64 @@ fn wildcards_match_one_level_or_the_rest() -> Result<(), TopicError> {
     Ok(())
 }
 
+/// The matcher's pre-filter never changes an answer: every pattern and topic built from a
+/// small alphabet (long and short literals, prefixes of each other, `*`, `#`) gives the
+/// same mask as matching each pattern on its own.
+#[test]
+fn matcher_agrees_with_each_pattern() -> Result<(), TopicError> {
+    let words = ["a", "ab", "abcdefghij", "abcdefghik", "b"];
+    let mut topics = Vec::new();
+    let mut level_sets: Vec<Vec<&str>> = vec![vec![]];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for set in &level_sets {
+            for w in words {
+                let mut longer = set.clone();
+                longer.push(w);
+                topics.push(format!("/{}", longer.join("/")));
+                next.push(longer);
+            }
+        }
+        level_sets = next;
+    }
+    let mut patterns = Vec::new();
+    for topic in topics.iter().filter(|t| t.matches('/').count() <= 2) {
+        patterns.push(topic.clone());
+        patterns.push(format!("{topic}/#"));
+        patterns.push(format!("{topic}/*"));
+        // The first level as a wildcard.
+        let rest = topic[1..].find('/').map_or(topic.len(), |i| i + 1);
+        patterns.push(format!("/*{}", &topic[rest..]));
+    }
+    patterns.extend([
+        "/#".to_string(),
+        "/*".to_string(),
+        "/*/*/*".to_string(),
+        "/*/#".to_string(),
+    ]);
+    patterns.sort();
+    patterns.dedup();
+    let mut checked = 0;
+    for chunk in patterns.chunks(MAX_SUBSCRIPTIONS) {
+        let mut matcher = TopicMatcher::default();
+        let compiled: Vec<TopicPattern> = chunk.iter().map(|p| TopicPattern::new(p)).collect::<Result<_, _>>()?;
+        for p in &compiled {
+            matcher.add(p.clone(), MAX_SUBSCRIPTIONS)?;
+        }
+        for topic in &topics {
+            let expected = compiled
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.matches(topic))
+                .fold(0u64, |mask, (i, _)| mask | 1 << i);
+            assert_eq!(matcher.matches(topic), expected, "{topic} against {chunk:?}");
+            checked += compiled.len();
+        }
+    }
+    assert!(checked > 10_000, "only {checked} pattern/topic pairs");
+    Ok(())
+}
+
 fn telemetry_over(channel: &str, stream_id: i32) -> Result<(), TopicError> {
     let (_driver, aeron) = setup()?;
     let config = config(channel, stream_id);
